@@ -1,0 +1,5 @@
+"""Entry point for ``python -m factdb``."""
+
+from factdb.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""The ``factdb`` command line: a thin layer that parses options and calls the library.
+
+No SQL and no heavy import lives here; each sub-app imports what it needs inside its commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from factdb import __version__
+from factdb.cli import db
+from factdb.cli._common import new_app
+
+app = new_app("factdb: a database of sourced facts about relations between countries.")
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"factdb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """factdb: a database of sourced facts about relations between countries."""
+
+
+def main() -> None:
+    app(prog_name="factdb")

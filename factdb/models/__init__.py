@@ -1,0 +1,55 @@
+"""The SQLAlchemy models; importing this package registers every table on ``metadata``."""
+
+from factdb.models.base import (
+    Base,
+    CountQualifier,
+    EntityKind,
+    EventKind,
+    Flow,
+    IdentifierScheme,
+    ParticipantRole,
+    Precision,
+    Predicate,
+    Rank,
+    SourceKind,
+    TradeStatus,
+    ValueQualifier,
+)
+from factdb.models.entities import Entity, EntityAlias, EntityIdentifier, Role
+from factdb.models.events import Event, EventParticipant
+from factdb.models.evidence import FACT_COLUMNS, Evidence
+from factdb.models.relations import Relation
+from factdb.models.sources import Source
+from factdb.models.trade import TOTAL_COMMODITY, TradeDerivation, TradeFlow
+
+metadata = Base.metadata
+
+__all__ = [
+    "FACT_COLUMNS",
+    "TOTAL_COMMODITY",
+    "Base",
+    "CountQualifier",
+    "Entity",
+    "EntityAlias",
+    "EntityIdentifier",
+    "EntityKind",
+    "Event",
+    "EventKind",
+    "EventParticipant",
+    "Evidence",
+    "Flow",
+    "IdentifierScheme",
+    "ParticipantRole",
+    "Precision",
+    "Predicate",
+    "Rank",
+    "Relation",
+    "Role",
+    "Source",
+    "SourceKind",
+    "TradeDerivation",
+    "TradeFlow",
+    "TradeStatus",
+    "ValueQualifier",
+    "metadata",
+]

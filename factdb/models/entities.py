@@ -1,0 +1,115 @@
+"""Entities (countries, people, organisations ...), their names, identifiers and roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from factdb.models.base import (
+    Base,
+    EntityKind,
+    IdentifierScheme,
+    Precision,
+    choice,
+    date_precision_check,
+)
+
+
+class Entity(Base):
+    """Anything a fact can be about; ``slug`` is the stable key fact files refer to."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[EntityKind] = mapped_column(choice(EntityKind, "kind"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(300), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+
+    aliases: Mapped[list[EntityAlias]] = relationship(
+        back_populates="entity", cascade="all, delete-orphan", passive_deletes=True
+    )
+    identifiers: Mapped[list[EntityIdentifier]] = relationship(
+        back_populates="entity", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (sa.CheckConstraint("length(slug) > 0", name="slug_not_empty"),)
+
+
+class EntityAlias(Base):
+    """Another name of an entity, in a given language ('und' when unknown)."""
+
+    __tablename__ = "entity_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(300), index=True)
+    language: Mapped[str] = mapped_column(sa.String(16), default="und")
+
+    entity: Mapped[Entity] = relationship(back_populates="aliases")
+
+    __table_args__ = (sa.UniqueConstraint("entity_id", "name", "language"),)
+
+
+class EntityIdentifier(Base):
+    """An external identifier (ISO 3166, UN M49, Wikidata, HS ...), unique per scheme."""
+
+    __tablename__ = "entity_identifiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    scheme: Mapped[IdentifierScheme] = mapped_column(choice(IdentifierScheme, "scheme"))
+    value: Mapped[str] = mapped_column(sa.String(100))
+
+    entity: Mapped[Entity] = relationship(back_populates="identifiers")
+
+    __table_args__ = (
+        sa.UniqueConstraint("scheme", "value"),
+        sa.CheckConstraint("length(value) > 0", name="value_not_empty"),
+    )
+
+
+class Role(Base):
+    """A person's position in an organisation or country over time.
+
+    A "former" role is an ended one: ``valid_to_precision`` is set (``unknown`` when only the
+    fact of its end is known) and NULL means the role is held still.
+    """
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(300))
+    valid_from: Mapped[dt.date | None]
+    valid_from_precision: Mapped[Precision] = mapped_column(
+        choice(Precision, "valid_from_precision"), default=Precision.UNKNOWN
+    )
+    valid_to: Mapped[dt.date | None]
+    valid_to_precision: Mapped[Precision | None] = mapped_column(
+        choice(Precision, "valid_to_precision")
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            date_precision_check("valid_from", "valid_from_precision"), name="valid_from_dated"
+        ),
+        sa.CheckConstraint(
+            date_precision_check("valid_to", "valid_to_precision", optional=True),
+            name="valid_to_dated",
+        ),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="valid_order"
+        ),
+        sa.CheckConstraint("person_id <> organisation_id", name="distinct_parties"),
+    )

@@ -1,0 +1,107 @@
+"""Trade rows: stated figures from articles and official statistics, in one table.
+
+Stated and official rows differ by ``series``: a fact file's rows belong to its source's slug,
+an official import to its dataset (``comtrade``), so the same period can hold both and
+``report reconcile`` can set them side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from factdb.models.base import Base, Flow, Money, TradeStatus, ValueQualifier, choice
+
+TOTAL_COMMODITY = "TOTAL"
+
+
+class TradeFlow(Base):
+    """One figure: reporter's flow with partner over a period, for one commodity or the total.
+
+    ``month`` 0 means the whole year. Provenance of a bulk row is ``source_id`` plus
+    ``source_line``; a fact-file row has evidence rows with quotes instead.
+    """
+
+    __tablename__ = "trade_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    series: Mapped[str] = mapped_column(sa.String(200))
+    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    flow: Mapped[Flow] = mapped_column(choice(Flow, "flow"))
+    commodity_code: Mapped[str] = mapped_column(sa.String(20), default=TOTAL_COMMODITY)
+    commodity_label: Mapped[str | None] = mapped_column(sa.String(500))
+    value: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="USD")
+    value_qualifier: Mapped[ValueQualifier] = mapped_column(
+        choice(ValueQualifier, "value_qualifier"), default=ValueQualifier.EXACT
+    )
+    value_low: Mapped[Decimal | None] = mapped_column(Money)
+    value_high: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[TradeStatus] = mapped_column(choice(TradeStatus, "status"))
+    as_of: Mapped[dt.date | None]
+    method: Mapped[str | None] = mapped_column(sa.Text)
+    source_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    source_line: Mapped[int | None]
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "series", "reporter_id", "partner_id", "year", "month", "flow", "commodity_code"
+        ),
+        sa.Index(
+            "ix_trade_flows_reporter_partner_period",
+            "reporter_id",
+            "partner_id",
+            "year",
+            "month",
+            "flow",
+            "commodity_code",
+            "series",
+            "value",
+        ),
+        sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
+        sa.CheckConstraint("month BETWEEN 0 AND 12", name="month_range"),
+        sa.CheckConstraint("value >= 0", name="value_non_negative"),
+        sa.CheckConstraint("value_low IS NULL OR value_low >= 0", name="value_low_non_negative"),
+        sa.CheckConstraint(
+            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high",
+            name="bounds_order",
+        ),
+        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
+        sa.CheckConstraint("length(commodity_code) > 0", name="commodity_code_not_empty"),
+        sa.CheckConstraint("reporter_id <> partner_id", name="distinct_parties"),
+        sa.CheckConstraint(
+            "source_line IS NULL OR (source_line > 0 AND source_id IS NOT NULL)",
+            name="source_line_needs_source",
+        ),
+        sa.CheckConstraint("status <> 'derived' OR method IS NOT NULL", name="derived_has_method"),
+    )
+
+
+class TradeDerivation(Base):
+    """One input of a derived row: derived = sum(coefficient * input)."""
+
+    __tablename__ = "trade_derivations"
+
+    derived_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trade_flows.id", ondelete="CASCADE"), primary_key=True
+    )
+    input_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trade_flows.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    coefficient: Mapped[int] = mapped_column(sa.SmallInteger)
+
+    __table_args__ = (
+        sa.CheckConstraint("coefficient IN (-1, 1)", name="coefficient_sign"),
+        sa.CheckConstraint("derived_id <> input_id", name="not_self"),
+    )
