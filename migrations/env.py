@@ -10,7 +10,7 @@ lock keeps two migrators apart and ``lock_timeout`` keeps DDL from stalling read
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from factdb.config import resolve_url
 from factdb.db import make_engine
@@ -75,9 +75,13 @@ def run_with(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        run_with(connection)
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        run_with(given)
+        return
+    if isinstance(given, Engine):  # pytest-alembic hands over an engine
+        with given.connect() as connection:
+            run_with(connection)
         return
     url = config.get_main_option("sqlalchemy.url") or resolve_url()
     engine = make_engine(url)

@@ -1,0 +1,177 @@
+"""The migration history on both backends: pytest-alembic's checks, rollback and rebuilds."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.config import Config
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from pytest_alembic.tests.experimental import (
+    test_all_models_register_on_metadata,
+    test_downgrade_leaves_no_trace,
+)
+from sqlalchemy.engine import Engine
+
+from factdb import migrate
+from factdb.db import make_engine
+
+__all__ = [
+    "test_all_models_register_on_metadata",
+    "test_downgrade_leaves_no_trace",
+    "test_model_definitions_match_ddl",
+    "test_single_head_revision",
+    "test_up_down_consistency",
+    "test_upgrade",
+]
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    return migrate.alembic_config()
+
+
+@pytest.fixture
+def alembic_engine(engine: Engine) -> Engine:
+    return engine
+
+
+def _history_with(tmp_path: Path, body: str) -> Path:
+    """A copy of the real history plus one extra revision whose upgrade() is ``body``."""
+    location = tmp_path / "history"
+    shutil.copytree(migrate.migrations_dir(), location, ignore=shutil.ignore_patterns("__pycache__"))
+    heads = migrate.head_revisions()
+    (location / "versions" / "9999_extra.py").write_text(
+        textwrap.dedent(
+            f'''
+            """An extra revision for a test."""
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "9999"
+            down_revision = {heads[0]!r}
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade() -> None:
+            '''
+        )
+        + textwrap.indent(textwrap.dedent(body), "    ")
+        + "\n\ndef downgrade() -> None:\n    pass\n"
+    )
+    return location
+
+
+def _upgrade_with(engine: Engine, location: Path, revision: str = "heads") -> None:
+    from alembic import command
+
+    with engine.connect() as conn:
+        config = migrate.alembic_config(conn)
+        config.set_main_option("script_location", str(location))
+        command.upgrade(config, revision)
+        if conn.in_transaction():
+            conn.commit()
+
+
+def test_failing_migration_on_sqlite_rolls_back_completely(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    location = _history_with(
+        tmp_path,
+        """
+        op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+        op.execute("INSERT INTO no_such_table VALUES (1)")
+        """,
+    )
+    with pytest.raises(sa.exc.OperationalError):
+        _upgrade_with(engine, location)
+    tables = set(sa.inspect(engine).get_table_names())
+    assert "half_done" not in tables
+    assert "entities" not in tables, "the whole upgrade from base is one transaction"
+    assert migrate.current_revisions(engine) == []
+
+
+def test_failing_migration_keeps_the_old_revision(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    migrate.upgrade(engine)
+    location = _history_with(
+        tmp_path,
+        """
+        op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+        op.execute("SELECT no_such_function()")
+        """,
+    )
+    with pytest.raises(sa.exc.OperationalError):
+        _upgrade_with(engine, location)
+    assert "half_done" not in sa.inspect(engine).get_table_names()
+    assert migrate.current_revisions(engine) == migrate.head_revisions()
+
+
+def test_table_rebuild_keeps_child_rows_and_checks(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO entities (id, slug, kind, name) VALUES (1, 'bulgaria', 'country', 'Bulgaria')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO entity_aliases (entity_id, name, language) VALUES (1, 'Bulgarie', 'fr')"
+        )
+    location = _history_with(
+        tmp_path,
+        """
+        with op.batch_alter_table("entities", recreate="always") as batch:
+            batch.add_column(sa.Column("note", sa.Text(), nullable=True))
+        """,
+    )
+    _upgrade_with(engine, location)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM entity_aliases").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sa.exc.IntegrityError):
+            conn.exec_driver_sql(
+                "INSERT INTO entities (slug, kind, name) VALUES ('x', 'planet', 'X')"
+            )
+
+
+def test_foreign_key_violation_rolls_the_migration_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    migrate.upgrade(engine)
+    location = _history_with(
+        tmp_path,
+        """
+        op.execute("INSERT INTO entity_aliases (entity_id, name, language) VALUES (42, 'x', 'und')")
+        op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+        """,
+    )
+    with pytest.raises(Exception, match="break foreign keys"):
+        _upgrade_with(engine, location)
+    assert "half_done" not in sa.inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM entity_aliases").scalar() == 0
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_check_reports_drift(migrated: Engine) -> None:
+    migrate.check(migrated)
+    with migrated.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE stray (id INTEGER PRIMARY KEY)")
+    from factdb.errors import SchemaDrift
+
+    with pytest.raises(SchemaDrift, match="stray"):
+        migrate.check(migrated)
+
+
+def test_unknown_revision_is_a_user_error(migrated: Engine) -> None:
+    from factdb.errors import UnknownRevision
+
+    with pytest.raises(UnknownRevision):
+        migrate.upgrade(migrated, "nope")
