@@ -40,7 +40,7 @@ def _sqlite_findings(engine: Engine) -> list[Finding]:
             findings.append(
                 Finding(
                     "foreign_key_check",
-                    f"{table} row {rowid} points at a missing {parent} row (foreign key {fk_index})",
+                    f"{table} row {rowid} points at a missing {parent} row (key {fk_index})",
                 )
             )
     return findings

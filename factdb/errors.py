@@ -55,3 +55,7 @@ class VerificationFailed(FactdbError):
 
 class NotFound(FactdbError):
     """A named source or entity does not exist in the database."""
+
+
+class NotMigrated(FactdbError):
+    """The database is not at the newest migration."""

@@ -37,7 +37,9 @@ def migrations_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "migrations"
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Leave out tables that are not the models' (full-text search shadow tables, views)."""
     return not (type_ == "table" and reflected and compare_to is None and _is_auxiliary(name))
 
@@ -81,7 +83,9 @@ def _run(engine: Engine, fn: Any, *args: Any, settings: MigrationSettings | None
     return out.getvalue()
 
 
-def upgrade(engine: Engine, revision: str = "head", settings: MigrationSettings | None = None) -> None:
+def upgrade(
+    engine: Engine, revision: str = "head", settings: MigrationSettings | None = None
+) -> None:
     """Migrate up to ``revision``; on PostgreSQL under the advisory lock."""
     _run(engine, command.upgrade, revision, settings=settings)
 

@@ -61,9 +61,7 @@ def roles_sql(
             f"{_literal(name)}) THEN CREATE ROLE {_ident(name)} LOGIN; END IF; END $$"
         )
         if kind in passwords:
-            statements.append(
-                f"ALTER ROLE {_ident(name)} PASSWORD {_literal(passwords[kind])}"
-            )
+            statements.append(f"ALTER ROLE {_ident(name)} PASSWORD {_literal(passwords[kind])}")
     statements += [
         # Only the owner creates objects; nobody else gets a temporary table by default.
         f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC",
@@ -90,7 +88,8 @@ def roles_sql(
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {writer}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {sch} "
         f"GRANT USAGE, SELECT ON SEQUENCES TO {writer}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {sch} GRANT SELECT ON TABLES TO {reader}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {sch} "
+        f"GRANT SELECT ON TABLES TO {reader}",
         f"ALTER ROLE {reader} SET default_transaction_read_only = on",
         f"ALTER ROLE {reader} SET statement_timeout = {int(limits.statement_timeout_ms)}",
         f"ALTER ROLE {reader} SET idle_in_transaction_session_timeout = "
@@ -117,15 +116,18 @@ def privilege_findings(engine: Engine, names: RoleNames = RoleNames()) -> list[F
     findings: list[Finding] = []
     with connect(engine, read_only=True) as conn:
         existing = {
-            r for (r,) in conn.execute(
+            r
+            for (r,) in conn.execute(
                 sa.text("SELECT rolname FROM pg_roles WHERE rolname IN (:o, :w, :r)"),
                 {"o": names.owner, "w": names.writer, "r": names.reader},
             )
         }
         missing = {names.owner, names.writer, names.reader} - existing
         if missing:
-            return [Finding("roles", f"role {m} does not exist; run `factdb db roles`")
-                    for m in sorted(missing)]
+            return [
+                Finding("roles", f"role {m} does not exist; run `factdb db roles`")
+                for m in sorted(missing)
+            ]
         rows = conn.execute(
             sa.text(
                 "SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) FROM pg_class c "
@@ -143,9 +145,11 @@ def privilege_findings(engine: Engine, names: RoleNames = RoleNames()) -> list[F
             for role, privileges in checks:
                 for privilege in privileges.split(", "):
                     granted = conn.execute(
-                        sa.text("SELECT has_table_privilege(:role, c.oid, :priv) FROM pg_class c "
-                                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                "WHERE n.nspname = current_schema() AND c.relname = :t"),
+                        sa.text(
+                            "SELECT has_table_privilege(:role, c.oid, :priv) FROM pg_class c "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE n.nspname = current_schema() AND c.relname = :t"
+                        ),
                         {"role": role, "priv": privilege, "t": table},
                     ).scalar()
                     if not granted:

@@ -47,7 +47,9 @@ def alembic_engine(engine: Engine) -> Engine:
 def _history_with(tmp_path: Path, body: str) -> Path:
     """A copy of the real history plus one extra revision whose upgrade() is ``body``."""
     location = tmp_path / "history"
-    shutil.copytree(migrate.migrations_dir(), location, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        migrate.migrations_dir(), location, ignore=shutil.ignore_patterns("__pycache__")
+    )
     heads = migrate.head_revisions()
     (location / "versions" / "9999_extra.py").write_text(
         textwrap.dedent(
@@ -120,7 +122,8 @@ def test_table_rebuild_keeps_child_rows_and_checks(tmp_path: Path) -> None:
     migrate.upgrade(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            "INSERT INTO entities (id, slug, kind, name) VALUES (1, 'bulgaria', 'country', 'Bulgaria')"
+            "INSERT INTO entities (id, slug, kind, name) "
+            "VALUES (1, 'bulgaria', 'country', 'Bulgaria')"
         )
         conn.exec_driver_sql(
             "INSERT INTO entity_aliases (entity_id, name, language) VALUES (1, 'Bulgarie', 'fr')"

@@ -10,11 +10,15 @@ from typing import Annotated
 import typer
 
 from factdb import __version__
-from factdb.cli import db
+from factdb.cli import check, db, seed
 from factdb.cli._common import new_app
 
 app = new_app("factdb: a database of sourced facts about relations between countries.")
 app.add_typer(db.app, name="db")
+app.add_typer(seed.app, name="seed")
+app.command("quickstart")(seed.quickstart)
+app.command("verify")(check.verify)
+app.command("coverage")(check.coverage)
 
 
 def _version(value: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -27,7 +27,7 @@ class Base(DeclarativeBase):
     """Base of every model; its ``metadata`` carries the naming convention."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.date: sa.Date(),
         dt.datetime: sa.DateTime(timezone=True),
         str: sa.String(),

@@ -91,6 +91,10 @@ class Role(Base):
         sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(sa.String(300))
+    #: the source whose fact file declares this fact (the file is the truth for it)
+    source_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
     valid_from: Mapped[dt.date | None]
     valid_from_precision: Mapped[Precision] = mapped_column(
         choice(Precision, "valid_from_precision"), default=Precision.UNKNOWN

@@ -44,6 +44,10 @@ class Event(Base):
         sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
     cameo_code: Mapped[str | None] = mapped_column(sa.String(4))
+    #: the source whose fact file declares this fact (the file is the truth for it)
+    source_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint(

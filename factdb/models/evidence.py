@@ -44,6 +44,8 @@ class Evidence(Base):
     quote_start: Mapped[int | None]
     quote_end: Mapped[int | None]
     field: Mapped[str | None] = mapped_column(sa.String(100))
+    #: False when the quote is a summary of a page whose text we do not hold.
+    verbatim: Mapped[bool] = mapped_column(default=True)
     entity_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
     )
@@ -71,4 +73,5 @@ class Evidence(Base):
             "(quote_start >= 0 AND quote_end > quote_start)",
             name="quote_span",
         ),
+        sa.CheckConstraint("verbatim OR quote_start IS NULL", name="located_only_verbatim"),
     )

@@ -49,6 +49,10 @@ class Relation(Base):
     )
     rank: Mapped[Rank] = mapped_column(choice(Rank, "rank"), default=Rank.NORMAL)
     rank_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: the source whose fact file declares this fact (the file is the truth for it)
+    source_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint("object_id IS NOT NULL OR value IS NOT NULL", name="has_object"),

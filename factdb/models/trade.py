@@ -21,8 +21,10 @@ TOTAL_COMMODITY = "TOTAL"
 class TradeFlow(Base):
     """One figure: reporter's flow with partner over a period, for one commodity or the total.
 
-    ``month`` 0 means the whole year. Provenance of a bulk row is ``source_id`` plus
-    ``source_line``; a fact-file row has evidence rows with quotes instead.
+    The period is ``year``, first ``month`` and number of ``months``: a whole year is month 0
+    and 12 months, a month is that month and 1, the first half of 2024 is 2024, 1, 6.
+    Provenance of a bulk row is ``source_id`` plus ``source_line``; a fact-file row has
+    evidence rows with quotes instead.
     """
 
     __tablename__ = "trade_flows"
@@ -36,6 +38,7 @@ class TradeFlow(Base):
     )
     year: Mapped[int] = mapped_column(sa.SmallInteger)
     month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    months: Mapped[int] = mapped_column(sa.SmallInteger, default=12)
     flow: Mapped[Flow] = mapped_column(choice(Flow, "flow"))
     commodity_code: Mapped[str] = mapped_column(sa.String(20), default=TOTAL_COMMODITY)
     commodity_label: Mapped[str | None] = mapped_column(sa.String(500))
@@ -56,7 +59,14 @@ class TradeFlow(Base):
 
     __table_args__ = (
         sa.UniqueConstraint(
-            "series", "reporter_id", "partner_id", "year", "month", "flow", "commodity_code"
+            "series",
+            "reporter_id",
+            "partner_id",
+            "year",
+            "month",
+            "months",
+            "flow",
+            "commodity_code",
         ),
         sa.Index(
             "ix_trade_flows_reporter_partner_period",
@@ -71,6 +81,10 @@ class TradeFlow(Base):
         ),
         sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
         sa.CheckConstraint("month BETWEEN 0 AND 12", name="month_range"),
+        sa.CheckConstraint(
+            "(month = 0 AND months = 12) OR (month >= 1 AND months >= 1 AND month + months <= 13)",
+            name="period_within_year",
+        ),
         sa.CheckConstraint("value >= 0", name="value_non_negative"),
         sa.CheckConstraint("value_low IS NULL OR value_low >= 0", name="value_low_non_negative"),
         sa.CheckConstraint(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 22:34:59.366425
+Create Date: 2026-11-27
 """
 
 from collections.abc import Sequence
@@ -241,6 +241,7 @@ def upgrade() -> None:
         sa.Column("location_id", sa.Integer(), nullable=True),
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("cameo_code", sa.String(length=4), nullable=True),
+        sa.Column("source_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "(end_date IS NULL AND end_precision = 'unknown') OR (end_date IS NOT NULL AND end_precision IN ('day', 'month', 'year'))",
             name=op.f("ck_events_end_dated"),
@@ -272,12 +273,19 @@ def upgrade() -> None:
             name=op.f("fk_events_parent_id_events"),
             ondelete="SET NULL",
         ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_events_source_id_sources"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("slug", name=op.f("uq_events_slug")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_location_id"), ["location_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_source_id"), ["source_id"], unique=False)
         batch_op.create_index(
             "ix_events_start_date_start_precision", ["start_date", "start_precision"], unique=False
         )
@@ -369,6 +377,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("rank_reason", sa.Text(), nullable=True),
+        sa.Column("source_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "(valid_from IS NULL AND valid_from_precision = 'unknown') OR (valid_from IS NOT NULL AND valid_from_precision IN ('day', 'month', 'year'))",
             name=op.f("ck_relations_valid_from_dated"),
@@ -410,6 +419,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_relations_source_id_sources"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
             ["subject_id"],
             ["entities.id"],
             name=op.f("fk_relations_subject_id_entities"),
@@ -425,6 +440,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_relations_context_id"), ["context_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_relations_object_id"), ["object_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_relations_predicate"), ["predicate"], unique=False)
+        batch_op.create_index(batch_op.f("ix_relations_source_id"), ["source_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_relations_subject_id"), ["subject_id"], unique=False)
 
     op.create_table(
@@ -434,6 +450,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=True),
         sa.Column("valid_from", sa.Date(), nullable=True),
         sa.Column(
             "valid_from_precision",
@@ -487,6 +504,12 @@ def upgrade() -> None:
             name=op.f("fk_roles_person_id_entities"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_roles_source_id_sources"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_roles")),
         sa.UniqueConstraint("slug", name=op.f("uq_roles_slug")),
     )
@@ -495,6 +518,7 @@ def upgrade() -> None:
             batch_op.f("ix_roles_organisation_id"), ["organisation_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_roles_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_roles_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "trade_flows",
@@ -505,6 +529,7 @@ def upgrade() -> None:
         sa.Column("partner_id", sa.Integer(), nullable=False),
         sa.Column("year", sa.SmallInteger(), nullable=False),
         sa.Column("month", sa.SmallInteger(), nullable=False),
+        sa.Column("months", sa.SmallInteger(), nullable=False),
         sa.Column(
             "flow",
             sa.Enum(
@@ -566,6 +591,10 @@ def upgrade() -> None:
             name=op.f("ck_trade_flows_derived_has_method"),
         ),
         sa.CheckConstraint(
+            "(month = 0 AND months = 12) OR (month >= 1 AND months >= 1 AND month + months <= 13)",
+            name=op.f("ck_trade_flows_period_within_year"),
+        ),
+        sa.CheckConstraint(
             "length(commodity_code) > 0", name=op.f("ck_trade_flows_commodity_code_not_empty")
         ),
         sa.CheckConstraint("length(currency) = 3", name=op.f("ck_trade_flows_currency_code")),
@@ -612,10 +641,11 @@ def upgrade() -> None:
             "partner_id",
             "year",
             "month",
+            "months",
             "flow",
             "commodity_code",
             name=op.f(
-                "uq_trade_flows_series_reporter_id_partner_id_year_month_flow_commodity_code"
+                "uq_trade_flows_series_reporter_id_partner_id_year_month_months_flow_commodity_code"
             ),
         ),
         sa.UniqueConstraint("slug", name=op.f("uq_trade_flows_slug")),
@@ -750,6 +780,7 @@ def upgrade() -> None:
         sa.Column("quote_start", sa.Integer(), nullable=True),
         sa.Column("quote_end", sa.Integer(), nullable=True),
         sa.Column("field", sa.String(length=100), nullable=True),
+        sa.Column("verbatim", sa.Boolean(), nullable=False),
         sa.Column("entity_id", sa.Integer(), nullable=True),
         sa.Column("role_id", sa.Integer(), nullable=True),
         sa.Column("event_id", sa.Integer(), nullable=True),
@@ -765,6 +796,9 @@ def upgrade() -> None:
             name=op.f("ck_evidence_quote_span"),
         ),
         sa.CheckConstraint("length(quote) > 0", name=op.f("ck_evidence_quote_not_empty")),
+        sa.CheckConstraint(
+            "verbatim OR quote_start IS NULL", name=op.f("ck_evidence_located_only_verbatim")
+        ),
         sa.ForeignKeyConstraint(
             ["entity_id"],
             ["entities.id"],
@@ -821,7 +855,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evidence_trade_flow_id"))
@@ -848,12 +881,14 @@ def downgrade() -> None:
 
     op.drop_table("trade_flows")
     with op.batch_alter_table("roles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_roles_source_id"))
         batch_op.drop_index(batch_op.f("ix_roles_person_id"))
         batch_op.drop_index(batch_op.f("ix_roles_organisation_id"))
 
     op.drop_table("roles")
     with op.batch_alter_table("relations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_relations_subject_id"))
+        batch_op.drop_index(batch_op.f("ix_relations_source_id"))
         batch_op.drop_index(batch_op.f("ix_relations_predicate"))
         batch_op.drop_index(batch_op.f("ix_relations_object_id"))
         batch_op.drop_index(batch_op.f("ix_relations_context_id"))
@@ -862,6 +897,7 @@ def downgrade() -> None:
     op.drop_table("relations")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_start_date_start_precision")
+        batch_op.drop_index(batch_op.f("ix_events_source_id"))
         batch_op.drop_index(batch_op.f("ix_events_parent_id"))
         batch_op.drop_index(batch_op.f("ix_events_location_id"))
 

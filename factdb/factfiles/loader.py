@@ -1,0 +1,639 @@
+"""Write validated fact files to the database: one transaction, upserts on natural keys.
+
+Each file is the truth for its source: facts it declares are inserted or updated, facts it no
+longer declares are deleted, and so is this source's evidence for them. Entities are shared
+between files and are never deleted by a load. Counts per table say what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from factdb.db import connect, is_busy_error
+from factdb.errors import FactFileError
+from factdb.factfiles.reader import Path_
+from factdb.factfiles.schema import FactFile, PartialDate
+from factdb.factfiles.validate import Catalog, Plan, ValidFile, discover, fact_paths, validate
+from factdb.models import (
+    Entity,
+    EntityAlias,
+    EntityIdentifier,
+    Event,
+    EventParticipant,
+    Evidence,
+    Precision,
+    Relation,
+    Role,
+    Source,
+    TradeDerivation,
+    TradeFlow,
+    TradeStatus,
+)
+
+TABLE_ORDER = [
+    "sources",
+    "entities",
+    "entity_aliases",
+    "entity_identifiers",
+    "roles",
+    "events",
+    "event_participants",
+    "trade_flows",
+    "trade_derivations",
+    "relations",
+    "evidence",
+]
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class TableCounts:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+@dataclass
+class LoadReport:
+    """What a load changed (or, on a dry run, would change), per table."""
+
+    files: list[Path]
+    tables: dict[str, TableCounts] = field(
+        default_factory=lambda: {name: TableCounts() for name in TABLE_ORDER}
+    )
+    dry_run: bool = False
+    attempts: int = 1
+
+    def total(self) -> TableCounts:
+        out = TableCounts()
+        for counts in self.tables.values():
+            out.inserted += counts.inserted
+            out.updated += counts.updated
+            out.deleted += counts.deleted
+        return out
+
+
+def bundled_seeds() -> Path:
+    """The seeds shipped with factdb: inside the wheel, or ``seeds/`` in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "_seeds"
+    return packaged if packaged.is_dir() else here.parent / "seeds"
+
+
+def read_catalog(conn: Connection) -> Catalog:
+    """What fact files may refer to that is already in the database."""
+    catalog = Catalog()
+    catalog.entity_slugs = set(conn.scalars(sa.select(Entity.slug)))
+    for name, slug in conn.execute(
+        sa.select(EntityAlias.name, Entity.slug).join(Entity, Entity.id == EntityAlias.entity_id)
+    ):
+        catalog.entity_names.setdefault(name, set()).add(slug)
+    for name, slug in conn.execute(sa.select(Entity.name, Entity.slug)):
+        catalog.entity_names.setdefault(name, set()).add(slug)
+    catalog.source_slugs = set(conn.scalars(sa.select(Source.slug)))
+    src = Source.__table__.alias("owner")
+    for kind, model in (("role", Role), ("event", Event), ("relation", Relation)):
+        table = model.__table__
+        rows = conn.execute(
+            sa.select(table.c.slug, src.c.slug).outerjoin(src, src.c.id == table.c.source_id)
+        )
+        catalog.fact_owners[kind] = {slug: owner for slug, owner in rows}
+    trade = TradeFlow.__table__
+    rows = conn.execute(
+        sa.select(trade.c.slug, src.c.slug)
+        .outerjoin(src, src.c.id == trade.c.source_id)
+        .where(trade.c.slug.is_not(None))
+    )
+    catalog.fact_owners["trade"] = {slug: owner for slug, owner in rows}
+    catalog.fact_owners["entity"] = {slug: None for slug in catalog.entity_slugs}
+    ev, ent = Event.__table__, Entity.__table__
+    part = EventParticipant.__table__
+    for event, entity, role in conn.execute(
+        sa.select(ev.c.slug, ent.c.slug, part.c.role)
+        .join(ev, ev.c.id == part.c.event_id)
+        .join(ent, ent.c.id == part.c.entity_id)
+    ):
+        catalog.participant_keys.add(f"{event}/{entity}/{role}")
+    return catalog
+
+
+def load(
+    engine: Engine, paths: Sequence[Path] | None = None, *, dry_run: bool = False
+) -> LoadReport:
+    """Validate then load fact files in one transaction; raise FactFileError listing all problems.
+
+    Unique-key races and serialisation failures with a concurrent loader are retried; a
+    retry starts from scratch, re-reading what the database holds.
+    """
+    files = discover(paths or [bundled_seeds()])
+    if not files:
+        raise FactFileError([f"{', '.join(map(str, paths or []))}: no fact files (*.yaml) found"])
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with connect(engine) as conn:
+                with conn.begin() as tx:
+                    catalog = read_catalog(conn)
+                    plan, problems = validate(files, catalog)
+                    if plan is None:
+                        raise FactFileError([str(p) for p in problems])
+                    report = LoadReport(files, dry_run=dry_run, attempts=attempt)
+                    Writer(conn, plan, report).write()
+                    if dry_run:
+                        tx.rollback()
+                return report
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+            if attempt == MAX_ATTEMPTS or not _retryable(exc):
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retryable(exc: sa.exc.DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    # unique_violation, serialization_failure, deadlock_detected
+    return code in {"23505", "40001", "40P01"} and not is_busy_error(exc)
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+
+
+class Writer:
+    """Writes one plan through Core statements, counting what changes."""
+
+    def __init__(self, conn: Connection, plan: Plan, report: LoadReport) -> None:
+        self.conn = conn
+        self.plan = plan
+        self.report = report
+        self.entity_ids: dict[str, int] = {}
+        self.source_ids: dict[str, int] = {}
+        #: ids inserted by this load, per table: setting their links is part of the insert
+        self.new_ids: dict[str, set[int]] = {}
+
+    # --- generic sync -------------------------------------------------------------------
+
+    def sync(
+        self,
+        model: Any,
+        key: tuple[str, ...],
+        desired: list[dict[str, Any]],
+        scope: sa.ColumnElement[bool] | None = None,
+        lookup: sa.ColumnElement[bool] | None = None,
+    ) -> dict[tuple[Any, ...], int | None]:
+        """Make the rows of ``model`` within ``scope`` equal ``desired``; return ids by key.
+
+        Without a scope, rows are only inserted or updated (never deleted), and existing rows
+        are looked up through ``lookup``.
+        """
+        table: sa.Table = model.__table__
+        counts = self.report.tables[table.name]
+        where = scope if scope is not None else lookup
+        existing: dict[tuple[Any, ...], Any] = {}
+        if where is not None:
+            for row in self.conn.execute(sa.select(table).where(where)).mappings():
+                existing[tuple(row[k] for k in key)] = row
+        has_id = "id" in table.c
+        ids: dict[tuple[Any, ...], int | None] = {}
+        for values in desired:
+            k = tuple(values[c] for c in key)
+            row = existing.get(k)
+            if row is None:
+                stmt = sa.insert(table).values(values)
+                if has_id:
+                    ids[k] = self.conn.execute(stmt.returning(table.c.id)).scalar_one()
+                    self.new_ids.setdefault(table.name, set()).add(_id(ids[k]))
+                else:
+                    self.conn.execute(stmt)
+                    ids[k] = None
+                counts.inserted += 1
+                continue
+            ids[k] = row["id"] if has_id else None
+            changed = {c: v for c, v in values.items() if not _same(row[c], v)}
+            if changed:
+                self.conn.execute(
+                    sa.update(table).where(_key_clause(table, key, k)).values(changed)
+                )
+                counts.updated += 1
+        if scope is not None:
+            for k in set(existing) - set(ids):
+                self.conn.execute(sa.delete(table).where(_key_clause(table, key, k)))
+                counts.deleted += 1
+        return ids
+
+    # --- the plan -----------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Sources, entities, facts, then links between facts (which may cross files), then
+        evidence, then deletions: so the result does not depend on the order of the files."""
+        for valid in self.plan.files:
+            self._source(valid)
+        for valid in self.plan.files:
+            self._reposts(valid)
+        self._entities()
+        fact_ids: list[dict[Path_, tuple[str, int]]] = []
+        for valid in self.plan.files:
+            fact_ids.append(self._facts(valid))
+        for valid in self.plan.files:
+            self._parents(valid)
+            self._derivations(valid)
+        for valid, ids in zip(self.plan.files, fact_ids, strict=True):
+            self._evidence(valid, ids)
+        for valid in self.plan.files:
+            self._delete_removed(valid)
+
+    def _source(self, valid: ValidFile) -> None:
+        spec = valid.spec.source
+        published = spec.published or PartialDate(None, Precision.UNKNOWN)
+        values = {
+            "slug": spec.slug,
+            "kind": spec.kind,
+            "title": spec.title,
+            "publisher": spec.publisher,
+            "url": spec.url,
+            "published_on": published.date,
+            "published_precision": published.precision,
+            "language": spec.language,
+            "text": valid.text,
+            "text_sha256": valid.text_sha256,
+            "file_name": spec.text,
+            "note": spec.note,
+        }
+        ids = self.sync(Source, ("slug",), [values], lookup=Source.slug == spec.slug)
+        self.source_ids[spec.slug] = _id(ids[(spec.slug,)])
+
+    def _reposts(self, valid: ValidFile) -> None:
+        spec = valid.spec.source
+        reposts = None
+        if spec.reposts is not None:
+            reposts = self._slug_id(Source, spec.reposts, self.source_ids)
+        self._link(Source, self.source_ids[spec.slug], "reposts_id", reposts)
+
+    def _slug_id(self, model: Any, slug: str, known: dict[str, int] | None = None) -> int:
+        if known and slug in known:
+            return known[slug]
+        return _id(self.conn.scalar(sa.select(model.id).where(model.slug == slug)))
+
+    def _link(self, model: Any, row_id: int, column: str, target: int | None) -> None:
+        """Set a link column, counting an update only when it changes."""
+        col = getattr(model, column)
+        changed = self.conn.execute(
+            sa.update(model)
+            .where(model.id == row_id, _differs(col, target))
+            .values({column: target})
+        ).rowcount
+        if changed and row_id not in self.new_ids.get(model.__tablename__, set()):
+            self.report.tables[model.__tablename__].updated += changed
+
+    def _parents(self, valid: ValidFile) -> None:
+        for event in valid.spec.events:
+            parent = None if event.parent is None else self._slug_id(Event, event.parent)
+            self._link(Event, self._slug_id(Event, event.slug), "parent_id", parent)
+
+    def _entities(self) -> None:
+        declared = {}
+        for valid in self.plan.files:
+            for entity in valid.spec.entities:
+                declared.setdefault(entity.slug, entity)
+        rows = [
+            {"slug": e.slug, "kind": e.kind, "name": e.name, "description": e.description}
+            for e in declared.values()
+        ]
+        ids = self.sync(Entity, ("slug",), rows, lookup=Entity.slug.in_(list(declared) or [""]))
+        self.entity_ids = {slug: _id(ids[(slug,)]) for slug in declared}
+        refs = set(self.plan.entity_refs.values()) - set(self.entity_ids)
+        if refs:
+            for slug, entity_id in self.conn.execute(
+                sa.select(Entity.slug, Entity.id).where(Entity.slug.in_(refs))
+            ):
+                self.entity_ids[slug] = entity_id
+        declared_ids = [self.entity_ids[s] for s in declared] or [-1]
+        aliases, identifiers = [], []
+        for slug, entity in declared.items():
+            for alias in entity.aliases:
+                name, language = (
+                    (alias, "und") if isinstance(alias, str) else (alias.name, alias.language)
+                )
+                aliases.append(
+                    {"entity_id": self.entity_ids[slug], "name": name, "language": language}
+                )
+            for scheme, value in entity.identifiers.items():
+                identifiers.append(
+                    {"entity_id": self.entity_ids[slug], "scheme": scheme, "value": value}
+                )
+        self.sync(
+            EntityAlias,
+            ("entity_id", "name", "language"),
+            aliases,
+            scope=EntityAlias.entity_id.in_(declared_ids),
+        )
+        self.sync(
+            EntityIdentifier,
+            ("scheme", "value"),
+            identifiers,
+            scope=EntityIdentifier.entity_id.in_(declared_ids),
+        )
+
+    def _entity(self, ref: str | None) -> int | None:
+        if ref is None:
+            return None
+        return self.entity_ids[self.plan.entity_refs.get(ref, ref)]
+
+    def _facts(self, valid: ValidFile) -> dict[Path_, tuple[str, int]]:
+        """Upsert the file's roles, events, participants, trade rows and relations."""
+        spec: FactFile = valid.spec
+        source_id = self.source_ids[spec.source.slug]
+        ids: dict[Path_, tuple[str, int]] = {}
+        for index, entity in enumerate(spec.entities):
+            ids[("entities", index)] = ("entity", self.entity_ids[entity.slug])
+
+        roles = [
+            {
+                "slug": r.slug,
+                "person_id": self._entity(r.person),
+                "organisation_id": self._entity(r.organisation),
+                "title": r.title,
+                **_span("valid_from", r.valid_from, optional=False),
+                **_span("valid_to", r.valid_to, optional=not r.ended),
+                "source_id": source_id,
+            }
+            for r in spec.roles
+        ]
+        got = self.sync(Role, ("slug",), roles, lookup=Role.slug.in_([r.slug for r in spec.roles]))
+        for index, role in enumerate(spec.roles):
+            ids[("roles", index)] = ("role", _id(got[(role.slug,)]))
+
+        events = [
+            {
+                "slug": e.slug,
+                "kind": e.kind,
+                "title": e.title,
+                "description": e.description,
+                **_dated("start", e.start),
+                **_dated("end", e.end),
+                "date_note": e.date_note,
+                "location_id": self._entity(e.location),
+                "cameo_code": e.cameo,
+                "source_id": source_id,
+            }
+            for e in spec.events
+        ]
+        event_slugs = [e.slug for e in spec.events]
+        got = self.sync(Event, ("slug",), events, lookup=Event.slug.in_(event_slugs))
+        event_ids = {slug: _id(got[(slug,)]) for slug in event_slugs}
+        for index, event in enumerate(spec.events):
+            ids[("events", index)] = ("event", event_ids[event.slug])
+        participants = []
+        for event in spec.events:
+            for p in event.participants:
+                participants.append(
+                    {
+                        "event_id": event_ids[event.slug],
+                        "entity_id": self._entity(p.entity),
+                        "role": p.role,
+                        "count": p.count,
+                        "count_qualifier": p.count_qualifier,
+                        "note": p.note,
+                    }
+                )
+        got = self.sync(
+            EventParticipant,
+            ("event_id", "entity_id", "role"),
+            participants,
+            scope=EventParticipant.event_id.in_(list(event_ids.values()) or [-1]),
+        )
+        for index, event in enumerate(spec.events):
+            for p_index, p in enumerate(event.participants):
+                key = (event_ids[event.slug], self._entity(p.entity), p.role)
+                ids[("events", index, "participants", p_index)] = ("participant", _id(got[key]))
+
+        self._trade(valid, source_id, ids)
+        relations = [
+            {
+                "slug": r.slug,
+                "subject_id": self._entity(r.subject),
+                "predicate": r.predicate,
+                "object_id": self._entity(r.object),
+                "value": r.value,
+                "unit": r.unit,
+                "context_id": self._entity(r.context),
+                **_span("valid_from", r.valid_from, optional=False),
+                **_span("valid_to", r.valid_to, optional=not r.ended),
+                "qualifiers": dict(r.qualifiers) or None,
+                "claimed_by_id": self._entity(r.claimed_by),
+                "rank": r.rank,
+                "rank_reason": r.rank_reason,
+                "source_id": source_id,
+            }
+            for r in spec.relations
+        ]
+        got = self.sync(
+            Relation,
+            ("slug",),
+            relations,
+            lookup=Relation.slug.in_([r.slug for r in spec.relations]),
+        )
+        for index, relation in enumerate(spec.relations):
+            ids[("relations", index)] = ("relation", _id(got[(relation.slug,)]))
+        return ids
+
+    def _trade(
+        self, valid: ValidFile, source_id: int, ids: dict[Path_, tuple[str, int]]
+    ) -> dict[str, int]:
+        spec = valid.spec
+        by_slug = {row.slug: row for v in self.plan.files for row in v.spec.trade}
+        values: dict[str, Decimal] = {}
+
+        def value_of(slug: str) -> Decimal:
+            if slug not in values:
+                row = by_slug.get(slug)
+                if row is None:
+                    stored = self.conn.scalar(
+                        sa.select(TradeFlow.value).where(TradeFlow.slug == slug)
+                    )
+                    values[slug] = Decimal(stored)
+                elif row.value is not None:
+                    values[slug] = row.value
+                else:
+                    values[slug] = sum(
+                        (d.coefficient * value_of(d.trade) for d in row.derived_from), Decimal(0)
+                    )
+            return values[slug]
+
+        rows = []
+        for row in spec.trade:
+            as_of = row.as_of.date if row.as_of else None
+            rows.append(
+                {
+                    "slug": row.slug,
+                    "series": spec.source.slug,
+                    "reporter_id": self._entity(row.reporter),
+                    "partner_id": self._entity(row.partner),
+                    "year": row.year,
+                    "month": row.month or 0,
+                    "months": (row.months or 1) if row.month else 12,
+                    "flow": row.flow,
+                    "commodity_code": row.commodity.code if row.commodity else "TOTAL",
+                    "commodity_label": row.commodity.label if row.commodity else None,
+                    "value": value_of(row.slug),
+                    "currency": row.currency,
+                    "value_qualifier": row.qualifier,
+                    "value_low": row.low,
+                    "value_high": row.high,
+                    "status": row.status,
+                    "as_of": as_of,
+                    "method": row.method,
+                    "source_id": source_id,
+                    "source_line": None,
+                }
+            )
+        got = self.sync(
+            TradeFlow,
+            ("slug",),
+            rows,
+            lookup=TradeFlow.slug.in_([r.slug for r in spec.trade] or [""]),
+        )
+        trade_ids = {row.slug: _id(got[(row.slug,)]) for row in spec.trade}
+        for index, row in enumerate(spec.trade):
+            ids[("trade", index)] = ("trade", trade_ids[row.slug])
+        return trade_ids
+
+    def _derivations(self, valid: ValidFile) -> None:
+        trade_ids = {row.slug: self._slug_id(TradeFlow, row.slug) for row in valid.spec.trade}
+        derivations = [
+            {
+                "derived_id": trade_ids[row.slug],
+                "input_id": self._slug_id(TradeFlow, d.trade, trade_ids),
+                "coefficient": d.coefficient,
+            }
+            for row in valid.spec.trade
+            for d in row.derived_from
+        ]
+        self.sync(
+            TradeDerivation,
+            ("derived_id", "input_id"),
+            derivations,
+            scope=TradeDerivation.derived_id.in_(list(trade_ids.values()) or [-1]),
+        )
+
+    def _support_target(self, ref: str) -> tuple[str, int]:
+        kind, _, key = ref.partition(":")
+        if kind == "participant":
+            event, entity, role = key.rsplit("/", 2)
+            found = self.conn.scalar(
+                sa.select(EventParticipant.id)
+                .join(Event, Event.id == EventParticipant.event_id)
+                .join(Entity, Entity.id == EventParticipant.entity_id)
+                .where(Event.slug == event, Entity.slug == entity, EventParticipant.role == role)
+            )
+        else:
+            model = {
+                "entity": Entity,
+                "role": Role,
+                "event": Event,
+                "trade": TradeFlow,
+                "relation": Relation,
+            }[kind]
+            found = self.conn.scalar(sa.select(model.id).where(model.slug == key))
+        return kind, _id(found)
+
+    def _evidence(self, valid: ValidFile, ids: dict[Path_, tuple[str, int]]) -> None:
+        from factdb.models.evidence import FACT_COLUMNS
+
+        source_slug = valid.spec.source.slug
+        source_id = self.source_ids[source_slug]
+        rows: dict[str, dict[str, Any]] = {}
+        for path, fact in fact_paths(valid.spec):
+            if path[0] == "supports":
+                kind, fact_id = self._support_target(fact.fact)
+            else:
+                kind, fact_id = ids[path]
+            for quote in valid.quotes.get(path, []):
+                print_key = fingerprint(
+                    source_slug,
+                    kind,
+                    fact_id,
+                    quote.field,
+                    quote.verbatim,
+                    quote.text,
+                    quote.occurrence,
+                )
+                rows[print_key] = {
+                    "fingerprint": print_key,
+                    "source_id": source_id,
+                    "quote": quote.text,
+                    "quote_start": quote.start,
+                    "quote_end": quote.end,
+                    "field": quote.field,
+                    "verbatim": quote.verbatim,
+                    **{column: None for column in FACT_COLUMNS.values()},
+                    FACT_COLUMNS[kind]: fact_id,
+                }
+        self.sync(
+            Evidence, ("fingerprint",), list(rows.values()), scope=Evidence.source_id == source_id
+        )
+
+    def _delete_removed(self, valid: ValidFile) -> None:
+        """Facts this source declared before but its file no longer does."""
+        spec = valid.spec
+        source_id = self.source_ids[spec.source.slug]
+        for model, section in (
+            (Relation, "relations"),
+            (TradeFlow, "trade"),
+            (Event, "events"),
+            (Role, "roles"),
+        ):
+            keep = [fact.slug for fact in getattr(spec, section)] or [""]
+            scope = sa.and_(model.source_id == source_id, model.slug.not_in(keep))
+            if model is TradeFlow:
+                scope = sa.and_(scope, TradeFlow.series == spec.source.slug)
+            removed = self.conn.execute(sa.delete(model).where(scope)).rowcount
+            self.report.tables[model.__tablename__].deleted += removed
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise AssertionError("row has no id")
+    return value
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    if stored is None or wanted is None:
+        return stored is wanted
+    return bool(stored == wanted)
+
+
+def _differs(column: Any, value: int | None) -> sa.ColumnElement[bool]:
+    return column.is_not(None) if value is None else sa.or_(column.is_(None), column != value)
+
+
+def _key_clause(table: sa.Table, key: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return sa.and_(*(table.c[c] == v for c, v in zip(key, values, strict=True)))
+
+
+def _dated(prefix: str, value: PartialDate | None) -> dict[str, Any]:
+    value = value or PartialDate(None, Precision.UNKNOWN)
+    return {f"{prefix}_date": value.date, f"{prefix}_precision": value.precision}
+
+
+def _span(prefix: str, value: PartialDate | None, *, optional: bool) -> dict[str, Any]:
+    """A validity bound; with ``optional`` and no value the bound is open (still valid)."""
+    if value is None and optional:
+        return {prefix: None, f"{prefix}_precision": None}
+    value = value or PartialDate(None, Precision.UNKNOWN)
+    return {prefix: value.date, f"{prefix}_precision": value.precision}
+
+
+def summarise(report: LoadReport) -> Iterable[tuple[str, TableCounts]]:
+    return report.tables.items()
+
+
+__all__ = ["LoadReport", "TradeStatus", "bundled_seeds", "load", "read_catalog"]
