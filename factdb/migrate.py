@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,7 +22,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect
-from factdb.errors import MigrationLocked, SchemaDrift, UnknownRevision
+from factdb.errors import MigrationLocked, NotMigrated, SchemaDrift, UnknownRevision
 
 #: pg_advisory_lock key shared by every factdb migrator ("factdb" in ASCII).
 ADVISORY_LOCK_KEY = 0x666163746462
@@ -60,7 +60,7 @@ def alembic_config(
     connection: Connection | None = None,
     *,
     settings: MigrationSettings | None = None,
-    stdout: io.TextIOBase | None = None,
+    stdout: TextIO | None = None,
 ) -> Config:
     """An Alembic config for factdb's history, reusing ``connection`` when one is given."""
     config = Config(stdout=stdout or io.StringIO())
@@ -101,6 +101,16 @@ def current_revisions(engine: Engine) -> list[str]:
 
     with connect(engine, read_only=True) as conn:
         return list(MigrationContext.configure(conn).get_current_heads())
+
+
+def require_head(conn: Connection) -> None:
+    """Raise ``NotMigrated`` unless the database is at the newest revision."""
+    from alembic.runtime.migration import MigrationContext
+
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != set(head_revisions()):
+        state = ", ".join(sorted(current)) or "not migrated"
+        raise NotMigrated(f"database is {state}; run `factdb db upgrade` first")
 
 
 def head_revisions() -> list[str]:

@@ -105,3 +105,12 @@ def migrated(engine: Engine) -> Engine:
 
     upgrade(engine)
     return engine
+
+
+@pytest.fixture
+def seeded(migrated: Engine) -> Engine:
+    """An engine on a fresh database holding the bundled seeds."""
+    from factdb.factfiles.loader import load
+
+    load(migrated)
+    return migrated

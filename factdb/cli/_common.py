@@ -50,7 +50,7 @@ class FactdbGroup(TyperGroup):
     traceback, with every URL password in it replaced by ``***``.
     """
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which typer does not export
         try:
             return super().invoke(ctx)
         except FactdbError as exc:
@@ -71,7 +71,7 @@ class DefaultCommandGroup(FactdbGroup):
 
     default_command = "load"
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)

@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 from factdb.db import connect, is_busy_error
 from factdb.errors import FactFileError
 from factdb.factfiles.reader import Path_
-from factdb.factfiles.schema import FactFile, PartialDate
+from factdb.factfiles.schema import EntitySpec, FactFile, PartialDate
 from factdb.factfiles.validate import Catalog, Plan, ValidFile, discover, fact_paths, validate
+from factdb.migrate import require_head
 from factdb.models import (
     Entity,
     EntityAlias,
@@ -141,6 +142,7 @@ def load(
         try:
             with connect(engine) as conn:
                 with conn.begin() as tx:
+                    require_head(conn)
                     catalog = read_catalog(conn)
                     plan, problems = validate(files, catalog)
                     if plan is None:
@@ -151,9 +153,15 @@ def load(
                         tx.rollback()
                 return report
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-            if attempt == MAX_ATTEMPTS or not _retryable(exc):
-                raise
-            time.sleep(0.05 * attempt)
+            if attempt < MAX_ATTEMPTS and _retryable(exc):
+                time.sleep(0.05 * attempt)
+                continue
+            if isinstance(exc, sa.exc.IntegrityError):
+                detail = str(exc.orig).strip().splitlines()[0]
+                raise FactFileError(
+                    [f"the database refused the load, nothing was written: {detail}"]
+                ) from None
+            raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -205,8 +213,8 @@ class Writer:
         ids: dict[tuple[Any, ...], int | None] = {}
         for values in desired:
             k = tuple(values[c] for c in key)
-            row = existing.get(k)
-            if row is None:
+            current = existing.get(k)
+            if current is None:
                 stmt = sa.insert(table).values(values)
                 if has_id:
                     ids[k] = self.conn.execute(stmt.returning(table.c.id)).scalar_one()
@@ -216,8 +224,8 @@ class Writer:
                     ids[k] = None
                 counts.inserted += 1
                 continue
-            ids[k] = row["id"] if has_id else None
-            changed = {c: v for c, v in values.items() if not _same(row[c], v)}
+            ids[k] = current["id"] if has_id else None
+            changed = {c: v for c, v in values.items() if not _same(current[c], v)}
             if changed:
                 self.conn.execute(
                     sa.update(table).where(_key_clause(table, key, k)).values(changed)
@@ -299,7 +307,7 @@ class Writer:
             self._link(Event, self._slug_id(Event, event.slug), "parent_id", parent)
 
     def _entities(self) -> None:
-        declared = {}
+        declared: dict[str, EntitySpec] = {}
         for valid in self.plan.files:
             for entity in valid.spec.entities:
                 declared.setdefault(entity.slug, entity)
@@ -459,7 +467,7 @@ class Writer:
                     stored = self.conn.scalar(
                         sa.select(TradeFlow.value).where(TradeFlow.slug == slug)
                     )
-                    values[slug] = Decimal(stored)
+                    values[slug] = Decimal(_id(stored) if stored is None else stored)
                 elif row.value is not None:
                     values[slug] = row.value
                 else:
@@ -535,7 +543,7 @@ class Writer:
                 .where(Event.slug == event, Entity.slug == entity, EventParticipant.role == role)
             )
         else:
-            model = {
+            model: Any = {
                 "entity": Entity,
                 "role": Role,
                 "event": Event,

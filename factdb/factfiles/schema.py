@@ -13,13 +13,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -76,12 +77,16 @@ class PartialDate:
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-def parse_partial_date(value: int | str | dt.date) -> PartialDate:
+def parse_partial_date(value: object) -> PartialDate:
     """``2023`` / ``"2025-05"`` / ``2025-05-20`` -> a PartialDate with its precision."""
-    if isinstance(value, dt.date):
+    if isinstance(value, PartialDate):
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return PartialDate(value, Precision.DAY)
-    if isinstance(value, int):
+    if type(value) is int:
         value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("a date is YYYY, YYYY-MM or YYYY-MM-DD")
     match = _DATE.match(value)
     if not match:
         raise ValueError("a date is YYYY, YYYY-MM or YYYY-MM-DD")
@@ -97,18 +102,30 @@ def parse_partial_date(value: int | str | dt.date) -> PartialDate:
 
 
 DateField = Annotated[
-    StrictInt | Annotated[str, StringConstraints(strict=True)] | dt.date,
-    AfterValidator(parse_partial_date),
-    Field(description="YYYY, YYYY-MM or YYYY-MM-DD: the precision is what is written."),
+    PartialDate,
+    BeforeValidator(parse_partial_date),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1000, "maximum": 9999},
+                {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+            ],
+            "description": "YYYY, YYYY-MM or YYYY-MM-DD: the precision is what is written.",
+        }
+    ),
 ]
 
 
-def parse_money(value: int | str) -> Decimal:
+def parse_money(value: object) -> Decimal:
     """An exact amount: an integer, or decimal text with at most two decimal places."""
-    if isinstance(value, int):
+    if isinstance(value, Decimal):
+        return value
+    if type(value) is int:
         if value < 0:
             raise ValueError("amounts are never negative")
         return Decimal(value)
+    if not isinstance(value, str):
+        raise ValueError("an amount is an integer or quoted decimal text, never a float")
     if not re.fullmatch(r"\d+(\.\d{1,2})?", value):
         raise ValueError('an amount is digits with at most two decimals, e.g. "269500000.00"')
     try:
@@ -118,16 +135,26 @@ def parse_money(value: int | str) -> Decimal:
 
 
 Money = Annotated[
-    StrictInt | Annotated[str, StringConstraints(strict=True)],
-    AfterValidator(parse_money),
-    Field(description="An integer or quoted decimal text; floats are refused to stay exact."),
+    Decimal,
+    BeforeValidator(parse_money),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+            ],
+            "description": "An integer or quoted decimal text; floats are refused to stay exact.",
+        }
+    ),
 ]
 
 
 class Strict(BaseModel):
     """Unknown keys are errors; models are immutable once read."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, arbitrary_types_allowed=True
+    )
 
 
 class QuoteSpec(Strict):

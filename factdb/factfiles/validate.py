@@ -261,8 +261,11 @@ def _occurrences(text: str, needle: str) -> list[int]:
     return starts
 
 
+_STRAIGHT = str.maketrans("’‘“”", "''\"\"")
+
+
 def _plain_quotes(text: str) -> str:
-    return text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'}))
+    return text.translate(_STRAIGHT)
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:

@@ -67,6 +67,7 @@ class TradeFlow(Base):
             "months",
             "flow",
             "commodity_code",
+            name="uq_trade_flows_natural_key",
         ),
         sa.Index(
             "ix_trade_flows_reporter_partner_period",
@@ -80,7 +81,6 @@ class TradeFlow(Base):
             "value",
         ),
         sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
-        sa.CheckConstraint("month BETWEEN 0 AND 12", name="month_range"),
         sa.CheckConstraint(
             "(month = 0 AND months = 12) OR (month >= 1 AND months >= 1 AND month + months <= 13)",
             name="period_within_year",

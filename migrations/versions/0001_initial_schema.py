@@ -598,7 +598,6 @@ def upgrade() -> None:
             "length(commodity_code) > 0", name=op.f("ck_trade_flows_commodity_code_not_empty")
         ),
         sa.CheckConstraint("length(currency) = 3", name=op.f("ck_trade_flows_currency_code")),
-        sa.CheckConstraint("month BETWEEN 0 AND 12", name=op.f("ck_trade_flows_month_range")),
         sa.CheckConstraint(
             "reporter_id <> partner_id", name=op.f("ck_trade_flows_distinct_parties")
         ),
@@ -644,9 +643,7 @@ def upgrade() -> None:
             "months",
             "flow",
             "commodity_code",
-            name=op.f(
-                "uq_trade_flows_series_reporter_id_partner_id_year_month_months_flow_commodity_code"
-            ),
+            name="uq_trade_flows_natural_key",
         ),
         sa.UniqueConstraint("slug", name=op.f("uq_trade_flows_slug")),
     )
