@@ -40,12 +40,15 @@ def migrations_dir() -> Path:
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Leave out tables that are not the models' (full-text search shadow tables, views)."""
-    return not (type_ == "table" and reflected and compare_to is None and _is_auxiliary(name))
-
-
-def _is_auxiliary(name: str | None) -> bool:
-    return bool(name) and (str(name).startswith(("fts_", "sqlite_")))
+    """Leave out what migrations create outside the models: full-text search tables (SQLite) and
+    expression indexes (PostgreSQL), which autogenerate cannot compare."""
+    if not reflected or compare_to is not None or not name:
+        return True
+    if type_ == "table":
+        return not name.startswith(("fts_", "sqlite_"))
+    if type_ == "index":
+        return not name.endswith("_fts")
+    return True
 
 
 @dataclass

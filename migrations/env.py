@@ -22,6 +22,7 @@ from factdb.migrate import (
     migration_lock,
 )
 from factdb.models import metadata
+from factdb.search_index import ensure_sqlite_triggers
 
 config = context.config
 
@@ -54,10 +55,14 @@ def run_with(connection: Connection) -> None:
     with migration_lock(connection, settings):
         if is_sqlite:
             _sqlite_pragma(connection, "foreign_keys = OFF")
+            # Rebuilding a table renames a copy into place; without this SQLite re-parses every
+            # view on the rename and refuses views of the table being rebuilt.
+            _sqlite_pragma(connection, "legacy_alter_table = ON")
         try:
             with context.begin_transaction():
                 context.run_migrations()
                 if is_sqlite:
+                    ensure_sqlite_triggers(connection)
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise ForeignKeyViolation(
@@ -71,6 +76,7 @@ def run_with(connection: Connection) -> None:
             raise
         finally:
             if is_sqlite:
+                _sqlite_pragma(connection, "legacy_alter_table = OFF")
                 _sqlite_pragma(connection, "foreign_keys = ON")
 
 

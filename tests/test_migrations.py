@@ -139,6 +139,15 @@ def test_table_rebuild_keeps_child_rows_and_checks(tmp_path: Path) -> None:
     with engine.begin() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM entity_aliases").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.exec_driver_sql("SELECT count(*) FROM v_entities").scalar() == 1
+        # the search triggers of the rebuilt table are back, and the index still finds it
+        conn.exec_driver_sql(
+            "INSERT INTO entities (slug, kind, name) VALUES ('jp', 'country', 'Japan')"
+        )
+        hits = conn.exec_driver_sql(
+            "SELECT count(*) FROM fts_search WHERE fts_search MATCH 'japan OR bulgaria'"
+        ).scalar()
+        assert hits == 2
         with pytest.raises(sa.exc.IntegrityError):
             conn.exec_driver_sql(
                 "INSERT INTO entities (slug, kind, name) VALUES ('x', 'planet', 'X')"

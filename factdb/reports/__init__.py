@@ -1,0 +1,1 @@
+"""Report queries: each returns typed rows and knows nothing of rendering (see factdb.render)."""

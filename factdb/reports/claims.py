@@ -1,0 +1,90 @@
+"""Relations and claims: who said what about whom, and the evidence for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
+
+from factdb.models import Entity, Relation
+from factdb.reports.common import date_label, orm_rows, resolve_entity, sources_by_fact
+
+
+@dataclass(frozen=True)
+class RelationRow:
+    slug: str
+    subject: str
+    predicate: str
+    object: str | None
+    value: str | None
+    context: str | None
+    valid_from: str
+    valid_to: str | None
+    claimed_by: str | None
+    rank: str
+    sources: list[str]
+
+
+def relations(
+    conn: Connection,
+    *,
+    claims_only: bool = False,
+    by: str | None = None,
+    about: str | None = None,
+    predicates: list[str] | None = None,
+) -> list[RelationRow]:
+    subject, obj, context, claimant = (aliased(Entity) for _ in range(4))
+    query = (
+        sa.select(
+            Relation,
+            subject.name.label("subject"),
+            obj.name.label("object"),
+            context.name.label("context"),
+            claimant.name.label("claimed_by"),
+        )
+        .join(subject, subject.id == Relation.subject_id)
+        .outerjoin(obj, obj.id == Relation.object_id)
+        .outerjoin(context, context.id == Relation.context_id)
+        .outerjoin(claimant, claimant.id == Relation.claimed_by_id)
+        .order_by(subject.name, Relation.predicate, Relation.slug)
+    )
+    if claims_only:
+        query = query.where(Relation.claimed_by_id.is_not(None))
+    if by is not None:
+        query = query.where(Relation.claimed_by_id == resolve_entity(conn, by).id)
+    if about is not None:
+        ref = resolve_entity(conn, about).id
+        query = query.where(
+            sa.or_(
+                Relation.subject_id == ref, Relation.object_id == ref, Relation.context_id == ref
+            )
+        )
+    if predicates:
+        query = query.where(Relation.predicate.in_(predicates))
+    rows = orm_rows(conn, query)
+    sources = sources_by_fact(conn, "relation", [r.Relation.id for r in rows])
+    return [
+        RelationRow(
+            slug=r.Relation.slug,
+            subject=r.subject,
+            predicate=str(r.Relation.predicate),
+            object=r.object,
+            value=r.Relation.value,
+            context=r.context,
+            valid_from=date_label(r.Relation.valid_from, r.Relation.valid_from_precision),
+            valid_to=None
+            if r.Relation.valid_to_precision is None
+            else date_label(r.Relation.valid_to, r.Relation.valid_to_precision),
+            claimed_by=r.claimed_by,
+            rank=str(r.Relation.rank),
+            sources=sources[r.Relation.id],
+        )
+        for r in rows
+    ]
+
+
+def claims(conn: Connection, by: str | None = None) -> list[RelationRow]:
+    """Claims with who made them (``by`` narrows to one claimant)."""
+    return relations(conn, claims_only=True, by=by)

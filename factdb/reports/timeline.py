@@ -1,0 +1,96 @@
+"""Events in date order, each with the precision it has; undated events are kept, at the end."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
+
+from factdb.models import Entity, Event, EventParticipant
+from factdb.reports.common import date_label, orm_rows, resolve_entity, sources_by_fact
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    when: str
+    date: dt.date | None
+    precision: str
+    slug: str
+    kind: str
+    title: str
+    location: str | None
+    part_of: str | None
+    participants: list[str]
+    sources: list[str]
+
+
+def timeline(
+    conn: Connection,
+    entity: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> list[TimelineRow]:
+    """Events in date order; ``date_from``/``date_to`` filter dated events only."""
+    location, parent = aliased(Entity), aliased(Event)
+    query = (
+        sa.select(Event, location.name.label("location"), parent.title.label("part_of"))
+        .outerjoin(location, location.id == Event.location_id)
+        .outerjoin(parent, parent.id == Event.parent_id)
+    )
+    if entity is not None:
+        ref = resolve_entity(conn, entity)
+        involved = sa.select(EventParticipant.event_id).where(EventParticipant.entity_id == ref.id)
+        query = query.where(sa.or_(Event.id.in_(involved), Event.location_id == ref.id))
+    if date_from is not None:
+        query = query.where(sa.or_(Event.start_date.is_(None), Event.start_date >= date_from))
+    if date_to is not None:
+        query = query.where(sa.or_(Event.start_date.is_(None), Event.start_date <= date_to))
+    rows = orm_rows(conn, query)
+    ids = [r.Event.id for r in rows]
+    participants: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        for event_id, name, role, count, qualifier in conn.execute(
+            sa.select(
+                EventParticipant.event_id,
+                Entity.name,
+                EventParticipant.role,
+                EventParticipant.count,
+                EventParticipant.count_qualifier,
+            )
+            .join(Entity, Entity.id == EventParticipant.entity_id)
+            .where(EventParticipant.event_id.in_(ids))
+            .order_by(EventParticipant.event_id, EventParticipant.role, Entity.name)
+        ):
+            counted = f"{qualifier or ''} {count} ".lstrip() if count is not None else ""
+            participants[event_id].append(f"{counted}{name} ({role})")
+    sources = sources_by_fact(conn, "event", ids)
+    out = [
+        TimelineRow(
+            when=date_label(r.Event.start_date, r.Event.start_precision)
+            + (f" ({r.Event.date_note})" if r.Event.date_note and not r.Event.start_date else ""),
+            date=r.Event.start_date,
+            precision=str(r.Event.start_precision),
+            slug=r.Event.slug,
+            kind=str(r.Event.kind),
+            title=r.Event.title,
+            location=r.location,
+            part_of=r.part_of,
+            participants=participants[r.Event.id],
+            sources=sources[r.Event.id],
+        )
+        for r in rows
+    ]
+    rank = {"year": 0, "month": 1, "day": 2, "unknown": 3}
+    return sorted(
+        out,
+        key=lambda row: (
+            row.date is None,
+            row.date or dt.date.max,
+            rank.get(row.precision, 3),
+            row.title,
+        ),
+    )
