@@ -6,6 +6,7 @@ behaviour: foreign keys on, WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for wri
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +20,18 @@ from factdb.config import redact
 from factdb.errors import DatabaseBusy, DatabaseUnreachable
 
 BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_ENV = "FACTDB_BUSY_TIMEOUT_MS"
 READ_ONLY = "factdb_read_only"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with factdb's connection settings applied."""
+def make_engine(url: str, *, busy_timeout_ms: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with factdb's connection settings applied.
+
+    SQLite writers wait ``busy_timeout_ms`` (default ``$FACTDB_BUSY_TIMEOUT_MS`` or 10 s) for
+    another writer's lock before giving up with ``DatabaseBusy``.
+    """
+    if busy_timeout_ms is None:
+        busy_timeout_ms = int(os.environ.get(BUSY_TIMEOUT_ENV) or BUSY_TIMEOUT_MS)
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as exc:
@@ -95,8 +103,8 @@ def translate_operational_error(exc: sa.exc.OperationalError, engine: Engine) ->
     """Turn a driver error into one line a user can act on."""
     if is_busy_error(exc):
         return DatabaseBusy(
-            "database is busy: another writer held the lock for longer than the "
-            f"{BUSY_TIMEOUT_MS // 1000} s busy timeout; nothing was written, try again"
+            "database is busy: another writer held the lock for longer than the busy "
+            f"timeout (${BUSY_TIMEOUT_ENV}); nothing was written, try again"
         )
     first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return DatabaseUnreachable(

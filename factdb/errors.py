@@ -59,3 +59,7 @@ class NotFound(FactdbError):
 
 class NotMigrated(FactdbError):
     """The database is not at the newest migration."""
+
+
+class InvalidName(FactdbError):
+    """A role or database name that is not a plain identifier."""

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect
 from factdb.errors import MigrationLocked, NotMigrated, SchemaDrift, UnknownRevision
+from factdb.roles import quote_identifier
 
 #: pg_advisory_lock key shared by every factdb migrator ("factdb" in ASCII).
 ADVISORY_LOCK_KEY = 0x666163746462
@@ -57,6 +58,8 @@ class MigrationSettings:
 
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
     lock_wait_s: float = DEFAULT_LOCK_WAIT_S
+    #: PostgreSQL: run the DDL as this role (the owner role), so it owns what it creates
+    role: str | None = None
 
 
 def alembic_config(
@@ -195,12 +198,15 @@ def migration_lock(conn: Connection, settings: MigrationSettings) -> Iterator[No
         time.sleep(0.2)
     conn.commit()
     conn.exec_driver_sql(f"SET lock_timeout = {int(settings.lock_timeout_ms)}")
+    if settings.role:
+        conn.exec_driver_sql(f"SET ROLE {quote_identifier(settings.role)}")
     conn.commit()
     try:
         yield
     finally:
         if conn.in_transaction():
             conn.rollback()
+        conn.exec_driver_sql("RESET ROLE")
         conn.exec_driver_sql("RESET lock_timeout")
         conn.execute(sa.text("SELECT pg_advisory_unlock(:key)").bindparams(key=ADVISORY_LOCK_KEY))
         conn.commit()

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from factdb.db import connect
 from factdb.doctor import Finding
+from factdb.errors import InvalidName
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,10 @@ class ReaderLimits:
     idle_in_transaction_timeout_ms: int = 60_000
 
 
-def _ident(name: str) -> str:
-    if not name.replace("_", "").isalnum() or not name[0].isalpha():
-        raise ValueError(f"role name {name!r} must be letters, digits and underscores")
+def quote_identifier(name: str) -> str:
+    """A role or database name as a quoted identifier; refuses anything but [A-Za-z0-9_]."""
+    if not name or not name.replace("_", "").isalnum() or not name[0].isalpha():
+        raise InvalidName(f"name {name!r} must be letters, digits and underscores")
     return f'"{name}"'
 
 
@@ -52,16 +54,22 @@ def roles_sql(
 ) -> list[str]:
     """The statements a DBA runs (as a superuser or CREATEROLE owner of the database)."""
     passwords = passwords or {}
-    owner, writer, reader = _ident(names.owner), _ident(names.writer), _ident(names.reader)
-    db, sch = _ident(database), _ident(schema)
+    owner, writer, reader = (
+        quote_identifier(names.owner),
+        quote_identifier(names.writer),
+        quote_identifier(names.reader),
+    )
+    db, sch = quote_identifier(database), quote_identifier(schema)
     statements: list[str] = []
     for kind, name in (("owner", names.owner), ("writer", names.writer), ("reader", names.reader)):
         statements.append(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-            f"{_literal(name)}) THEN CREATE ROLE {_ident(name)} LOGIN; END IF; END $$"
+            f"{_literal(name)}) THEN CREATE ROLE {quote_identifier(name)} LOGIN; END IF; END $$"
         )
         if kind in passwords:
-            statements.append(f"ALTER ROLE {_ident(name)} PASSWORD {_literal(passwords[kind])}")
+            statements.append(
+                f"ALTER ROLE {quote_identifier(name)} PASSWORD {_literal(passwords[kind])}"
+            )
     statements += [
         # Only the owner creates objects; nobody else gets a temporary table by default.
         f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC",
@@ -108,7 +116,8 @@ def create_roles(
     database = engine.url.database or "postgres"
     with connect(engine) as conn, conn.begin():
         for statement in roles_sql(database, names, limits, passwords):
-            conn.exec_driver_sql(statement)
+            # the driver reads % as a placeholder marker; format() in the SQL needs it literal
+            conn.exec_driver_sql(statement.replace("%", "%%"))
 
 
 def privilege_findings(engine: Engine, names: RoleNames = RoleNames()) -> list[Finding]:

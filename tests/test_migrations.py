@@ -73,11 +73,16 @@ def _history_with(tmp_path: Path, body: str) -> Path:
     return location
 
 
-def _upgrade_with(engine: Engine, location: Path, revision: str = "heads") -> None:
+def _upgrade_with(
+    engine: Engine,
+    location: Path,
+    revision: str = "heads",
+    settings: migrate.MigrationSettings | None = None,
+) -> None:
     from alembic import command
 
     with engine.connect() as conn:
-        config = migrate.alembic_config(conn)
+        config = migrate.alembic_config(conn, settings=settings)
         config.set_main_option("script_location", str(location))
         command.upgrade(config, revision)
         if conn.in_transaction():

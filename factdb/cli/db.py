@@ -18,6 +18,14 @@ LockTimeout = Annotated[
         help="PostgreSQL: give up on a table lock after this many milliseconds.",
     ),
 ]
+AsRole = Annotated[
+    str | None,
+    typer.Option(
+        "--as-role",
+        metavar="ROLE",
+        help="PostgreSQL: run the migration as this role (the owner role), so it owns the tables.",
+    ),
+]
 LockWait = Annotated[
     float,
     typer.Option(
@@ -34,12 +42,14 @@ def upgrade(
     db: DbOption = None,
     lock_timeout: LockTimeout = 5_000,
     lock_wait: LockWait = 60.0,
+    as_role: AsRole = None,
 ) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
     from factdb import migrate
 
     engine = engine_for(db)
-    migrate.upgrade(engine, revision, migrate.MigrationSettings(lock_timeout, lock_wait))
+    settings = migrate.MigrationSettings(lock_timeout, lock_wait, as_role)
+    migrate.upgrade(engine, revision, settings)
     typer.echo(f"database at {', '.join(migrate.current_revisions(engine)) or 'base'}")
 
 
@@ -49,12 +59,14 @@ def downgrade(
     db: DbOption = None,
     lock_timeout: LockTimeout = 5_000,
     lock_wait: LockWait = 60.0,
+    as_role: AsRole = None,
 ) -> None:
     """Migrate the database down to REVISION."""
     from factdb import migrate
 
     engine = engine_for(db)
-    migrate.downgrade(engine, revision, migrate.MigrationSettings(lock_timeout, lock_wait))
+    settings = migrate.MigrationSettings(lock_timeout, lock_wait, as_role)
+    migrate.downgrade(engine, revision, settings)
     typer.echo(f"database at {', '.join(migrate.current_revisions(engine)) or 'base'}")
 
 
