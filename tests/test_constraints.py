@@ -371,7 +371,7 @@ def test_every_named_constraint_has_a_case() -> None:
         for table in metadata.sorted_tables
         for c in table.constraints
         if isinstance(c, sa.CheckConstraint | sa.UniqueConstraint | sa.ForeignKeyConstraint)
-    }
+    } | {i.name for table in metadata.sorted_tables for i in table.indexes if i.unique}
     assert named == {name for name, _, _ in CASES}
 
 

@@ -10,13 +10,14 @@ from typing import Annotated
 import typer
 
 from factdb import __version__
-from factdb.cli import check, db, query, report, seed
+from factdb.cli import check, db, imports, query, report, seed
 from factdb.cli._common import new_app
 
 app = new_app("factdb: a database of sourced facts about relations between countries.")
 app.add_typer(db.app, name="db")
 app.add_typer(seed.app, name="seed")
 app.add_typer(report.app, name="report")
+app.add_typer(imports.app, name="import")
 app.command("quickstart")(seed.quickstart)
 app.command("verify")(check.verify)
 app.command("coverage")(check.coverage)

@@ -30,12 +30,12 @@ class TradeFlow(Base):
     __tablename__ = "trade_flows"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    slug: Mapped[str | None] = mapped_column(sa.String(200))
     series: Mapped[str] = mapped_column(sa.String(200))
     reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
-    partner_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: the natural key's index leads with (reporter_id, partner_id), which
+    # serves every trade query; one more index costs the bulk import a fifth of its speed.
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
     year: Mapped[int] = mapped_column(sa.SmallInteger)
     month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     months: Mapped[int] = mapped_column(sa.SmallInteger, default=12)
@@ -58,8 +58,9 @@ class TradeFlow(Base):
     source_line: Mapped[int | None]
 
     __table_args__ = (
+        # The natural key leads with reporter and partner, so its index also serves the
+        # reports (trade by reporter, partner and period) and the mirror lookups.
         sa.UniqueConstraint(
-            "series",
             "reporter_id",
             "partner_id",
             "year",
@@ -67,18 +68,16 @@ class TradeFlow(Base):
             "months",
             "flow",
             "commodity_code",
+            "series",
             name="uq_trade_flows_natural_key",
         ),
+        # Only fact-file rows have a slug: a partial index keeps bulk rows out of it.
         sa.Index(
-            "ix_trade_flows_reporter_partner_period",
-            "reporter_id",
-            "partner_id",
-            "year",
-            "month",
-            "flow",
-            "commodity_code",
-            "series",
-            "value",
+            "uq_trade_flows_slug",
+            "slug",
+            unique=True,
+            sqlite_where=sa.text("slug IS NOT NULL"),
+            postgresql_where=sa.text("slug IS NOT NULL"),
         ),
         sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
         sa.CheckConstraint(

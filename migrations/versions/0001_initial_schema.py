@@ -635,7 +635,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_flows")),
         sa.UniqueConstraint(
-            "series",
             "reporter_id",
             "partner_id",
             "year",
@@ -643,25 +642,17 @@ def upgrade() -> None:
             "months",
             "flow",
             "commodity_code",
+            "series",
             name="uq_trade_flows_natural_key",
         ),
-        sa.UniqueConstraint("slug", name=op.f("uq_trade_flows_slug")),
     )
     with op.batch_alter_table("trade_flows", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_trade_flows_partner_id"), ["partner_id"], unique=False)
         batch_op.create_index(
-            "ix_trade_flows_reporter_partner_period",
-            [
-                "reporter_id",
-                "partner_id",
-                "year",
-                "month",
-                "flow",
-                "commodity_code",
-                "series",
-                "value",
-            ],
-            unique=False,
+            "uq_trade_flows_slug",
+            ["slug"],
+            unique=True,
+            sqlite_where=sa.text("slug IS NOT NULL"),
+            postgresql_where=sa.text("slug IS NOT NULL"),
         )
         batch_op.create_index(batch_op.f("ix_trade_flows_source_id"), ["source_id"], unique=False)
 
@@ -873,8 +864,7 @@ def downgrade() -> None:
     op.drop_table("event_participants")
     with op.batch_alter_table("trade_flows", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_trade_flows_source_id"))
-        batch_op.drop_index("ix_trade_flows_reporter_partner_period")
-        batch_op.drop_index(batch_op.f("ix_trade_flows_partner_id"))
+        batch_op.drop_index("uq_trade_flows_slug")
 
     op.drop_table("trade_flows")
     with op.batch_alter_table("roles", schema=None) as batch_op:

@@ -1,0 +1,210 @@
+"""factdb's Comtrade import against a baseline, measured in one run.
+
+    python benchmarks/bench_import.py --rows 1000000 [--backend sqlite|postgresql] [--url URL]
+
+SQLite baseline: Python's csv module reading the same file and the stdlib sqlite3
+``executemany`` inserting the same rows into an equivalent table with the same unique key.
+PostgreSQL baseline: psycopg ``COPY`` of the same rows into an equivalent table.
+Each side runs in its own child process, so factdb's peak RSS is its own. Prints rows/s of each,
+their ratio, and factdb's peak RSS; targets: ratio >= 0.7, peak RSS < 150 MB (SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import write  # noqa: E402
+
+BASELINE_TABLE = """
+CREATE TABLE trade (
+    id INTEGER PRIMARY KEY, series TEXT NOT NULL, reporter TEXT NOT NULL, partner TEXT NOT NULL,
+    year INTEGER NOT NULL, month INTEGER NOT NULL, months INTEGER NOT NULL, flow TEXT NOT NULL,
+    commodity TEXT NOT NULL, label TEXT, value INTEGER NOT NULL, line INTEGER NOT NULL,
+    UNIQUE (reporter, partner, year, month, months, flow, commodity, series)
+)
+"""
+
+
+def baseline_sqlite(csv_path: str, db_path: str) -> int:
+    """csv.reader + sqlite3.executemany in 10k-row batches, one transaction."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(BASELINE_TABLE)
+    conn.execute("BEGIN")
+    sql = "INSERT INTO trade VALUES (NULL, 'comtrade', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    count = 0
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        i = {name: n for n, name in enumerate(header)}
+        batch = []
+        for row in reader:
+            month = 0 if row[i["refMonth"]] == "52" else int(row[i["refMonth"]])
+            value = row[i["primaryValue"]]
+            whole, _, cents = value.partition(".")
+            batch.append(
+                (
+                    row[i["reporterCode"]],
+                    row[i["partnerCode"]],
+                    int(row[i["refYear"]]),
+                    month,
+                    12 if month == 0 else 1,
+                    row[i["flowCode"]],
+                    row[i["cmdCode"]],
+                    row[i["cmdDesc"]],
+                    int(whole) * 100 + int(cents.ljust(2, "0") or 0),
+                    reader.line_num,
+                )
+            )
+            if len(batch) == 10_000:
+                conn.executemany(sql, batch)
+                count += len(batch)
+                batch.clear()
+        conn.executemany(sql, batch)
+        count += len(batch)
+    conn.execute("COMMIT")
+    conn.close()
+    return count
+
+
+def baseline_postgres(csv_path: str, url: str) -> int:
+    """csv.reader + psycopg COPY of the same rows into an equivalent table."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_trade")
+        conn.execute(
+            BASELINE_TABLE.replace("trade (", "bench_trade (")
+            .replace("id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY")
+            .replace("value INTEGER", "value BIGINT")
+        )
+        count = 0
+        with open(csv_path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            i = {name: n for n, name in enumerate(header)}
+            with conn.cursor().copy(
+                "COPY bench_trade (series, reporter, partner, year, month, months, flow, "
+                "commodity, label, value, line) FROM STDIN"
+            ) as copy:
+                for row in reader:
+                    month = 0 if row[i["refMonth"]] == "52" else int(row[i["refMonth"]])
+                    whole, _, cents = row[i["primaryValue"]].partition(".")
+                    copy.write_row(
+                        (
+                            "comtrade",
+                            row[i["reporterCode"]],
+                            row[i["partnerCode"]],
+                            int(row[i["refYear"]]),
+                            month,
+                            12 if month == 0 else 1,
+                            row[i["flowCode"]],
+                            row[i["cmdCode"]],
+                            row[i["cmdDesc"]],
+                            int(whole) * 100 + int(cents.ljust(2, "0") or 0),
+                            reader.line_num,
+                        )
+                    )
+                    count += 1
+        conn.execute("DROP TABLE bench_trade")
+    return count
+
+
+def factdb_import(csv_path: str, url: str) -> tuple[int, float]:
+    """The import alone, timed after the migration that prepares the database."""
+    from factdb.comtrade.importer import import_file
+    from factdb.db import make_engine
+    from factdb.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    report = import_file(engine, Path(csv_path))
+    return report.rows, time.perf_counter() - started
+
+
+def child(kind: str, csv_path: str, target: str) -> None:
+    """Run one side and print its rows, seconds and peak RSS as JSON."""
+    started = time.perf_counter()
+    if kind == "baseline-sqlite":
+        rows = baseline_sqlite(csv_path, target)
+    elif kind == "baseline-postgresql":
+        rows = baseline_postgres(csv_path, target)
+    else:
+        rows, seconds = factdb_import(csv_path, target)
+    if kind != "factdb":
+        seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_kb / 1024}))
+
+
+def run_child(kind: str, csv_path: Path, target: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(csv_path), target],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_postgres(workdir: Path) -> str:
+    import pgserver
+    from sqlalchemy.engine import make_url
+
+    server = pgserver.get_server(workdir / "pg", cleanup_mode="stop")
+    url = make_url(server.get_uri())
+    os.environ["PGHOST"] = str(url.query["host"])
+    return "postgresql+psycopg://postgres@/postgres"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--url", help="PostgreSQL URL (default: a throwaway pgserver)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="factdb-bench-") as tmp:
+        work = Path(tmp)
+        csv_path = write(work / "comtrade.csv", args.rows, "current")
+        size_mb = csv_path.stat().st_size / 1e6
+        if args.backend == "sqlite":
+            base = run_child("baseline-sqlite", csv_path, str(work / "baseline.sqlite3"))
+            ours = run_child("factdb", csv_path, f"sqlite:///{work / 'factdb.sqlite3'}")
+            base_name = "csv + sqlite3 executemany"
+        else:
+            url = args.url or start_postgres(work)
+            base = run_child("baseline-postgresql", csv_path, url)
+            ours = run_child("factdb", csv_path, url)
+            base_name = "csv + psycopg COPY"
+        base_rate = base["rows"] / base["seconds"]
+        our_rate = ours["rows"] / ours["seconds"]
+        print(f"rows: {args.rows:,} ({size_mb:.0f} MB CSV), backend: {args.backend}")
+        print(f"baseline ({base_name}): {base_rate:>12,.0f} rows/s  ({base['seconds']:.2f} s)")
+        print(f"factdb import comtrade:      {our_rate:>12,.0f} rows/s  ({ours['seconds']:.2f} s)")
+        print(f"ratio factdb / baseline:     {our_rate / base_rate:>12.2f}  (target >= 0.70)")
+        print(f"factdb peak RSS:             {ours['peak_mb']:>12.0f} MB (target < 150 MB)")
+
+
+if __name__ == "__main__":
+    main()

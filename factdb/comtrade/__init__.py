@@ -1,0 +1,2 @@
+"""UN Comtrade CSV files: read them as a stream (``reader``) and import them in bulk
+(``importer``), never an ORM object per row."""
