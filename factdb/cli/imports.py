@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -41,7 +42,7 @@ def comtrade(
                     engine,
                     path,
                     max_errors=max_errors,
-                    progress=lambda n: bar.advance(task, n),
+                    progress=partial(bar.advance, task),
                 )
         else:
             report = import_file(engine, path, max_errors=max_errors)

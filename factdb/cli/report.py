@@ -247,3 +247,38 @@ def evidence(
     from factdb.reports.evidence import evidence as build
 
     _rows(lambda c: build(c, source), db, fmt)
+
+
+@app.command()
+def reconcile(
+    reporter: Annotated[str | None, typer.Option(help="Reporter country.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Partner country.")] = None,
+    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Stated trade figures beside official ones: difference, percentage, mirror data."""
+    from factdb.reports.reconcile import reconcile as build
+
+    _rows(
+        lambda c: build(c, reporter, partner, year),
+        db,
+        fmt,
+        columns=None
+        if fmt in ("json", "jsonl")
+        else [
+            "reporter",
+            "partner",
+            "period",
+            "flow",
+            "stated_value",
+            "stated_qualifier",
+            "stated_status",
+            "official_value",
+            "official_status",
+            "basis",
+            "difference",
+            "percent",
+            "note",
+        ],
+    )

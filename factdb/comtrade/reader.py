@@ -143,7 +143,8 @@ def open_text(path: Path) -> IO[str]:
     """A text stream over a plain or gzipped file (by its magic bytes, not its name)."""
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
-    raw: IO[bytes] = gzip.open(path, "rb") if gzipped else path.open("rb")
+    # the caller closes the returned stream, which closes this one
+    raw: IO[bytes] = gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 

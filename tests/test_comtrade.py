@@ -1,0 +1,285 @@
+"""Importing UN Comtrade files, and reconciling stated figures with them, on both backends."""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from factdb.cli import app
+from factdb.comtrade.importer import ImportFailed, import_file
+from factdb.comtrade.reader import UnknownLayout, parse_cents, read_rows
+from factdb.reports.reconcile import reconcile
+
+CURRENT = (
+    "typeCode,freqCode,refPeriodId,refYear,refMonth,period,reporterCode,reporterISO,reporterDesc,"
+    "flowCode,flowDesc,partnerCode,partnerISO,partnerDesc,partner2Code,classificationCode,"
+    "cmdCode,cmdDesc,aggrLevel,qtyUnitCode,qty,netWgt,cifvalue,fobvalue,primaryValue,"
+    "isReported,isAggregate,someNewColumn\n"
+)
+LEGACY = (
+    "Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,Trade Flow Code,"
+    "Trade Flow,Reporter Code,Reporter,Reporter ISO,Partner Code,Partner,Partner ISO,"
+    "Commodity Code,Commodity,Qty Unit Code,Qty,Netweight (kg),Trade Value (US$),Flag\n"
+)
+
+
+def current_row(
+    reporter: str,
+    iso: str,
+    name: str,
+    flow: str,
+    partner: str,
+    piso: str,
+    pname: str,
+    value: str,
+    year: int = 2024,
+    month: int = 52,
+    cmd: str = "TOTAL",
+    desc: str = "All Commodities",
+) -> str:
+    freq = "A" if month == 52 else "M"
+    return (
+        f'C,{freq},{year}0101,{year},{month},{year},{reporter},{iso},"{name}",{flow},x,{partner},'
+        f'{piso},"{pname}",0,HS,{cmd},"{desc}",0,-1,,,,,{value},True,False,extra\n'
+    )
+
+
+BG_JP_2024 = CURRENT + "".join(
+    [
+        current_row("100", "BGR", "Bulgaria", "X", "392", "JPN", "Japan", "88512345.67"),
+        current_row("100", "BGR", "Bulgaria", "M", "392", "JPN", "Japan", "179000000"),
+        current_row("392", "JPN", "Japan", "M", "100", "BGR", "Bulgaria", "93000000.5"),
+        current_row("100", "BGR", "Bulgaria", "X", "0", "W00", "World", "55000000000"),
+        current_row(
+            "344",
+            "HKG",
+            "China, Hong Kong SAR",
+            "RX",
+            "100",
+            "BGR",
+            "Bulgaria",
+            "1234.5",
+            cmd="8542",
+            desc="Electronic integrated circuits, parts",
+        ),
+    ]
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def official(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT reporter_iso3, partner, year, month, flow, commodity_code, "
+                    "value_cents, status, source_line FROM v_trade WHERE series = 'comtrade' "
+                    "ORDER BY reporter_iso3, partner, flow, commodity_code"
+                )
+            )
+        ]
+
+
+def test_parse_cents_is_exact() -> None:
+    assert parse_cents("1") == 100
+    assert parse_cents("1.5") == 150
+    assert parse_cents("88512345.67") == 8851234567
+    assert parse_cents("1.20") == 120
+    assert parse_cents("1.5E+3") == 150000
+    for bad in ("1.234", "-5", "abc", ""):
+        with pytest.raises(ValueError):
+            parse_cents(bad)
+
+
+def test_current_layout_with_quotes_world_and_re_exports(migrated: Engine, tmp_path: Path) -> None:
+    report = import_file(migrated, write(tmp_path, "bg.csv", BG_JP_2024))
+    assert (report.rows, report.inserted, report.updated) == (5, 5, 0)
+    rows = official(migrated)
+    assert ("BGR", "Japan", 2024, 0, "export", "TOTAL", 8851234567, "final", 2) in rows
+    assert ("HKG", "Bulgaria", 2024, 0, "re_export", "8542", 123450, "final", 6) in rows
+    with migrated.connect() as conn:
+        kinds = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT name, kind FROM entities "
+                    "WHERE name IN ('World', 'China, Hong Kong SAR')"
+                )
+            ).all()
+        )
+        label = conn.execute(
+            sa.text("SELECT commodity_label FROM trade_flows WHERE commodity_code = '8542'")
+        ).scalar_one()
+        source = conn.execute(
+            sa.text("SELECT kind, file_name, row_count, text_sha256, imported_at FROM sources")
+        ).one()
+    assert kinds == {"World": "area", "China, Hong Kong SAR": "country"}
+    assert label == "Electronic integrated circuits, parts"
+    assert (source.kind, source.file_name, source.row_count) == ("statistics_dataset", "bg.csv", 5)
+    assert len(source.text_sha256) == 64 and source.imported_at is not None
+
+
+def test_existing_countries_are_found_by_m49(seeded: Engine, tmp_path: Path) -> None:
+    import_file(seeded, write(tmp_path, "bg.csv", BG_JP_2024))
+    with seeded.connect() as conn:
+        count = conn.execute(
+            sa.text("SELECT count(*) FROM entities WHERE name IN ('Bulgaria', 'Japan')")
+        ).scalar_one()
+    assert count == 2, "no duplicate countries"
+
+
+def test_legacy_layout_gzipped(migrated: Engine, tmp_path: Path) -> None:
+    text = LEGACY + (
+        "HS,2024,202403,202403,0,0,2,Export,100,Bulgaria,BGR,392,Japan,JPN,TOTAL,"
+        '"All Commodities",,,,7000000.25,0\n'
+        "HS,2024,2024,2024,0,0,4,Re-Import,392,Japan,JPN,100,Bulgaria,BGR,3301,"
+        '"Essential oils",,,,99,0\n'
+    )
+    report = import_file(migrated, write(tmp_path, "legacy.csv.gz", text))
+    assert report.inserted == 2
+    rows = official(migrated)
+    assert ("BGR", "Japan", 2024, 3, "export", "TOTAL", 700000025, "final", 2) in rows
+    assert ("JPN", "Bulgaria", 2024, 0, "re_import", "3301", 9900, "final", 3) in rows
+
+
+def test_reimport_changes_nothing(migrated: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, "bg.csv", BG_JP_2024)
+    import_file(migrated, path)
+    before = official(migrated)
+    again = import_file(migrated, path)
+    assert again.already_imported and (again.inserted, again.updated) == (0, 0)
+    assert official(migrated) == before
+
+
+def test_a_revised_file_updates_values_and_keeps_identity(migrated: Engine, tmp_path: Path) -> None:
+    import_file(migrated, write(tmp_path, "v1.csv", BG_JP_2024))
+    with migrated.connect() as conn:
+        ids = dict(conn.execute(sa.text("SELECT flow || partner_id, id FROM trade_flows")).all())
+    revised = BG_JP_2024.replace("88512345.67", "88600000")
+    report = import_file(migrated, write(tmp_path, "v2.csv", revised))
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 4)
+    with migrated.connect() as conn:
+        after = dict(conn.execute(sa.text("SELECT flow || partner_id, id FROM trade_flows")).all())
+        row = conn.execute(
+            sa.text(
+                "SELECT t.value, t.status, s.file_name FROM trade_flows t "
+                "JOIN sources s ON s.id = t.source_id WHERE t.value = 8860000000"
+            )
+        ).one()
+    assert after == ids, "rows keep their identity"
+    assert tuple(row) == (8860000000, "revised", "v2.csv")
+
+
+def test_bad_value_names_file_line_and_column(migrated: Engine, tmp_path: Path) -> None:
+    bad = BG_JP_2024.replace("179000000", "17x9")
+    path = write(tmp_path, "bad.csv", bad)
+    with pytest.raises(ImportFailed) as caught:
+        import_file(migrated, path)
+    assert caught.value.problems == [
+        f"{path}:3: primaryValue: not an amount with at most two decimals: '17x9'"
+    ]
+    assert official(migrated) == [], "all or nothing"
+    with migrated.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM sources")).scalar_one() == 0
+
+
+def test_max_errors_skips_and_lists(migrated: Engine, tmp_path: Path) -> None:
+    bad = BG_JP_2024.replace("179000000", "17x9").replace(",M,x,100,", ",Q,x,100,")
+    path = write(tmp_path, "bad.csv", bad)
+    with pytest.raises(ImportFailed):
+        import_file(migrated, path, max_errors=1)
+    report = import_file(migrated, path, max_errors=2)
+    assert report.inserted == 3
+    assert [p.split(": ")[0] for p in report.skipped] == [f"{path}:3", f"{path}:4"]
+    assert "unknown flow code 'Q'" in report.skipped[1]
+
+
+def test_unknown_and_missing_columns(tmp_path: Path) -> None:
+    with pytest.raises(UnknownLayout, match="missing column"):
+        list(read_rows(write(tmp_path, "m.csv", CURRENT.replace("primaryValue", "value"))))
+    with pytest.raises(UnknownLayout, match="not a Comtrade file"):
+        list(read_rows(write(tmp_path, "x.csv", "a,b,c\n1,2,3\n")))
+
+
+def test_cli_import_and_summary(migrated: Engine, tmp_path: Path) -> None:
+    url = migrated.url.render_as_string(hide_password=False)
+    path = write(tmp_path, "bg.csv", BG_JP_2024)
+    result = CliRunner().invoke(app, ["import", "comtrade", str(path), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "5 rows (5 inserted, 0 updated, 0 unchanged, 0 skipped)" in result.stdout
+    again = CliRunner().invoke(app, ["import", "comtrade", str(path), "--db", url])
+    assert "already imported" in again.stdout
+    bad = write(tmp_path, "bad.csv", BG_JP_2024.replace("179000000", "-1"))
+    failed = CliRunner().invoke(app, ["import", "comtrade", str(bad), "--db", url])
+    assert failed.exit_code == 1 and f"{bad}:3: primaryValue" in failed.stderr
+
+
+def test_reconcile_without_official_figures(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        rows = reconcile(conn, "Bulgaria", "Japan", 2024)
+    assert rows and all(r.basis == "none" and r.official_value is None for r in rows)
+    assert "no official figure" in rows[0].note
+
+
+def test_reconcile_with_official_and_mirror_figures(seeded: Engine, tmp_path: Path) -> None:
+    import_file(seeded, write(tmp_path, "bg.csv", BG_JP_2024))
+    with seeded.connect() as conn:
+        rows = reconcile(conn, "Bulgaria", "Japan", 2024)
+    exports = {r.basis: r for r in rows if r.flow == "export" and r.period == "2024"}
+    assert exports["reported"].official_value == Decimal("88512345.67")
+    assert exports["reported"].difference == Decimal("1487654.33")
+    assert exports["reported"].percent == Decimal("1.7")
+    mirror = exports["mirror"]
+    assert mirror.mirror and mirror.official_reporter == "Japan"
+    assert mirror.official_value == Decimal("93000000.50")
+    totals = [r for r in rows if r.flow == "total" and r.period == "2024"]
+    assert {r.stated_value for r in totals} == {Decimal("270000000.00"), Decimal("269500000.00")}
+    assert all(r.official_value == Decimal("267512345.67") for r in totals)
+    assert all("sum of export and import" in r.note for r in totals)
+    halves = [r for r in rows if r.period == "2024 Jan–Jun"]
+    assert halves and all(r.basis == "none" for r in halves)
+
+
+def test_a_figure_stated_twice_keeps_the_last(migrated: Engine, tmp_path: Path) -> None:
+    twice = BG_JP_2024 + current_row(
+        "100", "BGR", "Bulgaria", "X", "392", "JPN", "Japan", "88000000"
+    )
+    report = import_file(migrated, write(tmp_path, "twice.csv", twice))
+    assert report.rows == 6 and report.inserted == 5
+    with migrated.connect() as conn:
+        value, line = conn.execute(
+            sa.text(
+                "SELECT value, source_line FROM trade_flows t "
+                "JOIN entities p ON p.id = t.partner_id "
+                "WHERE t.flow = 'export' AND p.name = 'Japan'"
+            )
+        ).one()
+    assert (value, line) == (8_800_000_000, 7)
+
+
+def test_half_year_reconciled_from_monthly_figures(seeded: Engine, tmp_path: Path) -> None:
+    months = CURRENT + "".join(
+        current_row("100", "BGR", "Bulgaria", "X", "392", "JPN", "Japan", "6000000", month=m)
+        for m in range(1, 7)
+    )
+    import_file(seeded, write(tmp_path, "monthly.csv", months))
+    with seeded.connect() as conn:
+        rows = reconcile(conn, "Bulgaria", "Japan", 2024)
+    half = [r for r in rows if r.period == "2024 Jan–Jun" and r.flow == "export"]
+    assert len(half) == 1 and half[0].official_value == Decimal("36000000.00")
+    assert half[0].note == "sum of 6 months"
+    assert half[0].difference == Decimal("1900000.00")
