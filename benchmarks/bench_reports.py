@@ -41,7 +41,7 @@ def main() -> None:
     from factdb.factfiles.loader import load
     from factdb.migrate import upgrade
     from factdb.reports.reconcile import reconcile
-    from factdb.reports.trade import trade
+    from factdb.reports.trade import trade, trade_query
 
     with tempfile.TemporaryDirectory(prefix="factdb-bench-") as tmp:
         work = Path(tmp)
@@ -62,6 +62,9 @@ def main() -> None:
             with engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
         cases = {
+            "query of report trade (Bulgaria, Japan)": lambda c: c.execute(
+                trade_query(c, "bulgaria", "japan")
+            ).all(),
             "report trade (Bulgaria, Japan)": lambda c: trade(c, "bulgaria", "japan"),
             "report trade (Bulgaria, Japan, 2024)": lambda c: trade(c, "bulgaria", "japan", 2024),
             "report reconcile (Bulgaria, Japan)": lambda c: reconcile(c, "bulgaria", "japan"),

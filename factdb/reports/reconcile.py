@@ -61,23 +61,30 @@ class Official:
         pairs = set(pairs)
         if not pairs:
             return
-        rows = conn.execute(
-            sa.select(
-                TradeFlow.reporter_id,
-                TradeFlow.partner_id,
-                TradeFlow.year,
-                TradeFlow.month,
-                TradeFlow.months,
-                TradeFlow.flow,
-                TradeFlow.commodity_code,
-                TradeFlow.value,
-                TradeFlow.status,
-            ).where(
-                TradeFlow.series == SERIES,
-                sa.tuple_(TradeFlow.reporter_id, TradeFlow.partner_id).in_(list(pairs)),
-                TradeFlow.year.in_(sorted(years)),
-            )
+        columns = (
+            TradeFlow.reporter_id,
+            TradeFlow.partner_id,
+            TradeFlow.year,
+            TradeFlow.month,
+            TradeFlow.months,
+            TradeFlow.flow,
+            TradeFlow.commodity_code,
+            TradeFlow.value,
+            TradeFlow.status,
         )
+        # one indexed lookup per pair: (reporter_id, partner_id, year) lead the natural key
+        rows = [
+            row
+            for reporter_id, partner_id in sorted(pairs)
+            for row in conn.execute(
+                sa.select(*columns).where(
+                    TradeFlow.reporter_id == reporter_id,
+                    TradeFlow.partner_id == partner_id,
+                    TradeFlow.year.in_(sorted(years)),
+                    TradeFlow.series == SERIES,
+                )
+            )
+        ]
         for r, p, year, month, months, flow, cmd, value, status in rows:
             self.values[(r, p, year, month, months, str(flow), cmd)] = (value, str(status))
 

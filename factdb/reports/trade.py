@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, Source, TradeFlow
-from factdb.reports.common import orm_rows, resolve_entity, sources_by_fact
+from factdb.reports.common import resolve_entity, sources_by_fact
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -50,34 +50,48 @@ def trade_query(
     partner: str | None = None,
     year: int | None = None,
 ) -> sa.Select:  # type: ignore[type-arg]
-    """The query behind ``report trade``, filtered by ids resolved from names."""
+    """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
+    resolved from names, so it runs on the natural key's index."""
     rep, par = aliased(Entity), aliased(Entity)
+    t = TradeFlow.__table__
     query = (
         sa.select(
-            TradeFlow,
+            t.c.id,
+            t.c.year,
+            t.c.month,
+            t.c.months,
+            t.c.flow,
+            t.c.commodity_code,
+            t.c.commodity_label,
+            t.c.value,
+            t.c.currency,
+            t.c.value_qualifier,
+            t.c.status,
+            t.c.method,
+            t.c.series,
             rep.name.label("reporter"),
             par.name.label("partner"),
             Source.slug.label("source"),
         )
-        .join(rep, rep.id == TradeFlow.reporter_id)
-        .join(par, par.id == TradeFlow.partner_id)
-        .outerjoin(Source, Source.id == TradeFlow.source_id)
+        .join(rep, rep.id == t.c.reporter_id)
+        .join(par, par.id == t.c.partner_id)
+        .outerjoin(Source, Source.id == t.c.source_id)
     )
     if reporter is not None:
-        query = query.where(TradeFlow.reporter_id == resolve_entity(conn, reporter).id)
+        query = query.where(t.c.reporter_id == resolve_entity(conn, reporter).id)
     if partner is not None:
-        query = query.where(TradeFlow.partner_id == resolve_entity(conn, partner).id)
+        query = query.where(t.c.partner_id == resolve_entity(conn, partner).id)
     if year is not None:
-        query = query.where(TradeFlow.year == year)
+        query = query.where(t.c.year == year)
     return query.order_by(
         rep.name,
         par.name,
-        TradeFlow.year,
-        TradeFlow.month,
-        TradeFlow.months.desc(),
-        TradeFlow.flow,
-        TradeFlow.commodity_code,
-        TradeFlow.series,
+        t.c.year,
+        t.c.month,
+        t.c.months.desc(),
+        t.c.flow,
+        t.c.commodity_code,
+        t.c.series,
     )
 
 
@@ -87,30 +101,26 @@ def trade(
     partner: str | None = None,
     year: int | None = None,
 ) -> list[TradeRow]:
-    rows = orm_rows(conn, trade_query(conn, reporter, partner, year))
-    evidence = sources_by_fact(conn, "trade", [r.TradeFlow.id for r in rows])
-    out = []
-    for r in rows:
-        t = r.TradeFlow
-        sources = evidence[t.id] or ([r.source] if r.source else [])
-        out.append(
-            TradeRow(
-                reporter=r.reporter,
-                partner=r.partner,
-                period=period_label(t.year, t.month, t.months),
-                year=t.year,
-                month=t.month,
-                months=t.months,
-                flow=str(t.flow),
-                commodity=t.commodity_code + (f" {t.commodity_label}" if t.commodity_label else ""),
-                value=t.value,
-                currency=t.currency,
-                qualifier=str(t.value_qualifier),
-                status=str(t.status),
-                derived=str(t.status) == "derived",
-                method=t.method,
-                series=t.series,
-                sources=sources,
-            )
+    rows = conn.execute(trade_query(conn, reporter, partner, year)).all()
+    evidence = sources_by_fact(conn, "trade", [r.id for r in rows])
+    return [
+        TradeRow(
+            reporter=r.reporter,
+            partner=r.partner,
+            period=period_label(r.year, r.month, r.months),
+            year=r.year,
+            month=r.month,
+            months=r.months,
+            flow=str(r.flow),
+            commodity=r.commodity_code + (f" {r.commodity_label}" if r.commodity_label else ""),
+            value=r.value,
+            currency=r.currency,
+            qualifier=str(r.value_qualifier),
+            status=str(r.status),
+            derived=str(r.status) == "derived",
+            method=r.method,
+            series=r.series,
+            sources=evidence[r.id] or ([r.source] if r.source else []),
         )
-    return out
+        for r in rows
+    ]
