@@ -20,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -38,6 +40,29 @@ CREATE TABLE trade (
 """
 
 
+def baseline_rows(csv_path: str) -> Iterator[tuple[Any, ...]]:
+    """The baselines' reading: csv.reader, the same fields factdb stores, value in cents."""
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        i = {name: n for n, name in enumerate(header)}
+        for row in reader:
+            month = 0 if row[i["refMonth"]] == "52" else int(row[i["refMonth"]])
+            whole, _, cents = row[i["primaryValue"]].partition(".")
+            yield (
+                row[i["reporterCode"]],
+                row[i["partnerCode"]],
+                int(row[i["refYear"]]),
+                month,
+                12 if month == 0 else 1,
+                row[i["flowCode"]],
+                row[i["cmdCode"]],
+                row[i["cmdDesc"]],
+                int(whole) * 100 + int(cents.ljust(2, "0") or 0),
+                reader.line_num,
+            )
+
+
 def baseline_sqlite(csv_path: str, db_path: str) -> int:
     """csv.reader + sqlite3.executemany in 10k-row batches, one transaction."""
     import sqlite3
@@ -48,35 +73,15 @@ def baseline_sqlite(csv_path: str, db_path: str) -> int:
     conn.execute("BEGIN")
     sql = "INSERT INTO trade VALUES (NULL, 'comtrade', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     count = 0
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        i = {name: n for n, name in enumerate(header)}
-        batch = []
-        for row in reader:
-            month = 0 if row[i["refMonth"]] == "52" else int(row[i["refMonth"]])
-            value = row[i["primaryValue"]]
-            whole, _, cents = value.partition(".")
-            batch.append(
-                (
-                    row[i["reporterCode"]],
-                    row[i["partnerCode"]],
-                    int(row[i["refYear"]]),
-                    month,
-                    12 if month == 0 else 1,
-                    row[i["flowCode"]],
-                    row[i["cmdCode"]],
-                    row[i["cmdDesc"]],
-                    int(whole) * 100 + int(cents.ljust(2, "0") or 0),
-                    reader.line_num,
-                )
-            )
-            if len(batch) == 10_000:
-                conn.executemany(sql, batch)
-                count += len(batch)
-                batch.clear()
-        conn.executemany(sql, batch)
-        count += len(batch)
+    batch = []
+    for row in baseline_rows(csv_path):
+        batch.append(row)
+        if len(batch) == 10_000:
+            conn.executemany(sql, batch)
+            count += len(batch)
+            batch.clear()
+    conn.executemany(sql, batch)
+    count += len(batch)
     conn.execute("COMMIT")
     conn.close()
     return count
@@ -97,33 +102,13 @@ def baseline_postgres(csv_path: str, url: str, *, same_table: bool = False) -> i
             .replace("value INTEGER", "value BIGINT")
         )
         count = 0
-        with open(csv_path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader)
-            i = {name: n for n, name in enumerate(header)}
-            with conn.cursor().copy(
-                "COPY bench_trade (series, reporter, partner, year, month, months, flow, "
-                "commodity, label, value, line) FROM STDIN"
-            ) as copy:
-                for row in reader:
-                    month = 0 if row[i["refMonth"]] == "52" else int(row[i["refMonth"]])
-                    whole, _, cents = row[i["primaryValue"]].partition(".")
-                    copy.write_row(
-                        (
-                            "comtrade",
-                            row[i["reporterCode"]],
-                            row[i["partnerCode"]],
-                            int(row[i["refYear"]]),
-                            month,
-                            12 if month == 0 else 1,
-                            row[i["flowCode"]],
-                            row[i["cmdCode"]],
-                            row[i["cmdDesc"]],
-                            int(whole) * 100 + int(cents.ljust(2, "0") or 0),
-                            reader.line_num,
-                        )
-                    )
-                    count += 1
+        with conn.cursor().copy(
+            "COPY bench_trade (reporter, partner, year, month, months, flow, commodity, label, "
+            "value, line, series) FROM STDIN"
+        ) as copy:
+            for row in baseline_rows(csv_path):
+                copy.write_row((*row, "comtrade"))
+                count += 1
         conn.execute("DROP TABLE bench_trade")
     return count
 
@@ -147,53 +132,41 @@ def _copy_into_trade_flows(conn: object, csv_path: str) -> int:
     count = 0
     global COPY_STARTED
     COPY_STARTED = time.perf_counter()  # the entities above are set-up, not timed
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        i = {name: n for n, name in enumerate(header)}
-        with conn.cursor().copy(
-            "COPY trade_flows (series, reporter_id, partner_id, year, month, months, flow, "
-            "commodity_code, commodity_label, value, currency, value_qualifier, status, "
-            "source_id, source_line) FROM STDIN"
-        ) as copy:
-            for row in reader:
-                month = 0 if row[i["refMonth"]] == "52" else int(row[i["refMonth"]])
-                whole, _, cents = row[i["primaryValue"]].partition(".")
-                copy.write_row(
-                    (
-                        "comtrade",
-                        ids[row[i["reporterCode"]]],
-                        ids[row[i["partnerCode"]]],
-                        int(row[i["refYear"]]),
-                        month,
-                        12 if month == 0 else 1,
-                        flows[row[i["flowCode"]]],
-                        row[i["cmdCode"]],
-                        row[i["cmdDesc"]],
-                        int(whole) * 100 + int(cents.ljust(2, "0") or 0),
-                        "USD",
-                        "exact",
-                        "final",
-                        source,
-                        reader.line_num,
-                    )
+    with conn.cursor().copy(
+        "COPY trade_flows (reporter_id, partner_id, year, month, months, flow, commodity_code, "
+        "commodity_label, value, source_line, series, currency, value_qualifier, status, "
+        "source_id) FROM STDIN"
+    ) as copy:
+        for reporter, partner, year, month, months, flow, cmd, label, value, line in baseline_rows(
+            csv_path
+        ):
+            copy.write_row(
+                (
+                    ids[reporter],
+                    ids[partner],
+                    year,
+                    month,
+                    months,
+                    flows[flow],
+                    cmd,
+                    label,
+                    value,
+                    line,
+                    "comtrade",
+                    "USD",
+                    "exact",
+                    "final",
+                    source,
                 )
-                count += 1
+            )
+            count += 1
     conn.rollback()
     return count
 
 
 def _codes(csv_path: str) -> set[str]:
     """Every reporter and partner code in the file (read before the timed COPY)."""
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        i = {name: n for n, name in enumerate(header)}
-        codes = set()
-        for row in reader:
-            codes.add(row[i["reporterCode"]])
-            codes.add(row[i["partnerCode"]])
-    return codes
+    return {code for row in baseline_rows(csv_path) for code in row[:2]}
 
 
 def factdb_import(csv_path: str, url: str) -> tuple[int, float]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,7 +24,7 @@ from factdb.comtrade.reader import ParsedRow, RowProblem, read_rows
 from factdb.db import connect
 from factdb.errors import FactdbError
 from factdb.migrate import require_head
-from factdb.models import Entity, EntityIdentifier, Source
+from factdb.models import Entity, EntityIdentifier, Source, TradeFlow
 
 SERIES = "comtrade"
 CHUNK = 10_000
@@ -64,7 +64,14 @@ UPSERT_COLUMNS = (
     "source_id",
     "source_line",
 )
-NATURAL_KEY = "series, reporter_id, partner_id, year, month, months, flow, commodity_code"
+#: the columns of trade_flows' natural key, as the model declares them (ON CONFLICT target)
+_TABLE = cast(sa.Table, TradeFlow.__table__)
+NATURAL_KEY = ", ".join(
+    column.name
+    for constraint in _TABLE.constraints
+    if constraint.name == "uq_trade_flows_natural_key"
+    for column in cast(sa.UniqueConstraint, constraint).columns
+)
 UPDATE = (
     "value = excluded.value, commodity_label = excluded.commodity_label, "
     "status = CASE WHEN trade_flows.value <> excluded.value THEN 'revised' "

@@ -30,6 +30,15 @@ MIRROR_FLOW = {
 }
 
 Key = tuple[int, int, int, int, int, str, str]  # reporter, partner, year, month, months, flow, cmd
+KEY_COLUMNS = (
+    TradeFlow.reporter_id,
+    TradeFlow.partner_id,
+    TradeFlow.year,
+    TradeFlow.month,
+    TradeFlow.months,
+    TradeFlow.flow,
+    TradeFlow.commodity_code,
+)
 
 
 @dataclass(frozen=True)
@@ -61,17 +70,7 @@ class Official:
         pairs = set(pairs)
         if not pairs:
             return
-        columns = (
-            TradeFlow.reporter_id,
-            TradeFlow.partner_id,
-            TradeFlow.year,
-            TradeFlow.month,
-            TradeFlow.months,
-            TradeFlow.flow,
-            TradeFlow.commodity_code,
-            TradeFlow.value,
-            TradeFlow.status,
-        )
+        columns = (*KEY_COLUMNS, TradeFlow.value, TradeFlow.status)
         # one indexed lookup per pair: (reporter_id, partner_id, year) lead the natural key
         rows = [
             row
@@ -131,13 +130,7 @@ def reconcile(
     query = (
         sa.select(
             TradeFlow.id,
-            TradeFlow.reporter_id,
-            TradeFlow.partner_id,
-            TradeFlow.year,
-            TradeFlow.month,
-            TradeFlow.months,
-            TradeFlow.flow,
-            TradeFlow.commodity_code,
+            *KEY_COLUMNS,
             TradeFlow.value,
             TradeFlow.value_qualifier,
             TradeFlow.status,
