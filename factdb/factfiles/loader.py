@@ -8,6 +8,7 @@ between files and are never deleted by a load. Counts per table say what changed
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ TABLE_ORDER = [
     "relations",
     "evidence",
 ]
-MAX_ATTEMPTS = 8
+#: a concurrent loader that lost a unique-key race starts again; it sees the winner's rows
+MAX_ATTEMPTS = 20
 
 
 @dataclass
@@ -154,7 +156,8 @@ def load(
                 return report
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
             if attempt < MAX_ATTEMPTS and _retryable(exc):
-                time.sleep(0.05 * attempt)
+                # jittered back-off, so retrying loaders do not collide again in step
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
                 continue
             if isinstance(exc, sa.exc.IntegrityError):
                 detail = str(exc.orig).strip().splitlines()[0]
