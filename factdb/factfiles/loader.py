@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +38,6 @@ from factdb.models import (
     Source,
     TradeDerivation,
     TradeFlow,
-    TradeStatus,
 )
 
 TABLE_ORDER = [
@@ -641,10 +640,3 @@ def _span(prefix: str, value: PartialDate | None, *, optional: bool) -> dict[str
         return {prefix: None, f"{prefix}_precision": None}
     value = value or PartialDate(None, Precision.UNKNOWN)
     return {prefix: value.date, f"{prefix}_precision": value.precision}
-
-
-def summarise(report: LoadReport) -> Iterable[tuple[str, TableCounts]]:
-    return report.tables.items()
-
-
-__all__ = ["LoadReport", "TradeStatus", "bundled_seeds", "load", "read_catalog"]
