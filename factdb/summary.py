@@ -50,7 +50,5 @@ def summarise(engine: Engine) -> list[str]:
             .where(Relation.claimed_by_id.is_not(None))
         )
     lines.append(f"  of the relations, {claims} are claims made by someone, not facts of ours")
-    lines.append(
-        "Try: factdb db current, factdb verify, factdb coverage alojapan-radev-japanese-investments"
-    )
+    lines.append("Try: factdb report briefing, factdb report timeline, factdb verify")
     return lines
