@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, Relation
-from factdb.reports.common import date_label, orm_rows, resolve_entity, sources_by_fact
+from factdb.reports.common import date_label, end_label, orm_rows, resolve_entity, sources_by_fact
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,7 @@ def relations(
             value=r.Relation.value,
             context=r.context,
             valid_from=date_label(r.Relation.valid_from, r.Relation.valid_from_precision),
-            valid_to=None
-            if r.Relation.valid_to_precision is None
-            else date_label(r.Relation.valid_to, r.Relation.valid_to_precision),
+            valid_to=end_label(r.Relation.valid_to, r.Relation.valid_to_precision),
             claimed_by=r.claimed_by,
             rank=str(r.Relation.rank),
             sources=sources[r.Relation.id],

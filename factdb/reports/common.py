@@ -71,6 +71,11 @@ def date_label(date: dt.date | None, precision: str | None) -> str:
     return date.isoformat()
 
 
+def end_label(date: dt.date | None, precision: str | None) -> str | None:
+    """The end of a role or relation: None while it holds, "undated" when only its end is known."""
+    return None if precision is None else date_label(date, precision)
+
+
 def sources_by_fact(conn: Connection, kind: str, ids: Iterable[int]) -> dict[int, list[str]]:
     """Slugs of the sources that give evidence for each fact of ``kind``."""
     ids = list(ids)

@@ -19,7 +19,7 @@ from factdb.models import (
     Source,
 )
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import date_label, orm_rows, resolve_entity, sources_by_fact
+from factdb.reports.common import date_label, end_label, orm_rows, resolve_entity, sources_by_fact
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,7 @@ def roles_of(conn: Connection, entity_ids: list[int]) -> list[RoleRow]:
             title=r.Role.title,
             organisation=r.org,
             valid_from=date_label(r.Role.valid_from, r.Role.valid_from_precision),
-            valid_to=None
-            if r.Role.valid_to_precision is None
-            else date_label(r.Role.valid_to, r.Role.valid_to_precision),
+            valid_to=end_label(r.Role.valid_to, r.Role.valid_to_precision),
             current=r.Role.valid_to_precision is None,
             sources=sources[r.Role.id],
         )
