@@ -86,13 +86,6 @@ def connect(engine: Engine, *, read_only: bool = False) -> Iterator[Connection]:
         raise
 
 
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: committed on success, rolled back on any error."""
-    with connect(engine) as conn, conn.begin():
-        yield conn
-
-
 def is_busy_error(exc: BaseException) -> bool:
     """True when SQLite gave up waiting for another writer's lock."""
     text = str(getattr(exc, "orig", exc)).lower()

@@ -73,7 +73,10 @@ def render(
     terminal: bool = False,
     columns: list[str] | None = None,
 ) -> str:
-    """Render a list of dataclass rows (or mappings) in ``fmt``."""
+    """Render a list of dataclass rows (or mappings) in ``fmt``.
+
+    ``columns`` chooses and orders the columns of tabular formats; JSON always has every field.
+    """
     cols = columns or _columns(rows)
     if fmt == "json":
         return json.dumps(jsonable(list(rows)), indent=2, ensure_ascii=False) + "\n"

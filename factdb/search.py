@@ -13,14 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from factdb.errors import FactdbError
-
-#: kind -> (table, text search configuration, text expression): as in migration 0003
-PG_SEARCHED = {
-    "entity": ("entities", "simple", "name"),
-    "alias": ("entity_aliases", "simple", "name"),
-    "event": ("events", "english", "title || ' ' || COALESCE(description, '')"),
-    "quote": ("evidence", "english", "quote"),
-}
+from factdb.search_index import PG_SEARCHED
 
 
 class EmptySearch(FactdbError):

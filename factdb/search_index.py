@@ -1,7 +1,8 @@
-"""SQLite's full-text index: the triggers that keep ``fts_search`` in step with its tables.
+"""What full-text search covers, on each backend, as migration 0003 built it.
 
-SQLite-only plumbing. Migration 0003 creates the index; a later batch migration that rebuilds one
-of these tables drops its triggers with the old table, so ``migrations/env.py`` calls
+PostgreSQL searches ``to_tsvector`` expressions its GIN indexes are built on; SQLite an FTS5
+table kept in step by triggers (SQLite-only plumbing). A later batch migration that rebuilds
+one of these tables drops its triggers with the old table, so ``migrations/env.py`` calls
 ``ensure_sqlite_triggers`` after every upgrade to put back any that are missing.
 """
 
@@ -15,6 +16,15 @@ SEARCHED = {
     "alias": ("entity_aliases", "r.name"),
     "event": ("events", "r.title || ' ' || COALESCE(r.description, '')"),
     "quote": ("evidence", "r.quote"),
+}
+
+
+#: kind -> (table, text search configuration, text expression) for PostgreSQL
+PG_SEARCHED = {
+    "entity": ("entities", "simple", "name"),
+    "alias": ("entity_aliases", "simple", "name"),
+    "event": ("events", "english", "title || ' ' || COALESCE(description, '')"),
+    "quote": ("evidence", "english", "quote"),
 }
 
 

@@ -120,9 +120,7 @@ def timeline(
         lambda c: build(c, entity, start, end),
         db,
         fmt,
-        columns=None
-        if fmt in ("json", "jsonl")
-        else ["when", "kind", "title", "location", "participants", "sources"],
+        columns=["when", "kind", "title", "location", "participants", "sources"],
     )
 
 
@@ -191,11 +189,7 @@ def trade(
         ]
         emit(render(decorated, fmt, terminal=True, columns=[*columns, ""]))
         return
-    emit(
-        render(
-            rows, fmt, terminal=is_terminal(), columns=None if fmt in ("json", "jsonl") else columns
-        )
-    )
+    emit(render(rows, fmt, terminal=is_terminal(), columns=columns))
 
 
 @app.command()
@@ -231,9 +225,7 @@ def claims(
         lambda c: build(c, by),
         db,
         fmt,
-        columns=None
-        if fmt in ("json", "jsonl")
-        else ["claimed_by", "subject", "predicate", "object", "value", "sources"],
+        columns=["claimed_by", "subject", "predicate", "object", "value", "sources"],
     )
 
 
@@ -264,9 +256,7 @@ def reconcile(
         lambda c: build(c, reporter, partner, year),
         db,
         fmt,
-        columns=None
-        if fmt in ("json", "jsonl")
-        else [
+        columns=[
             "reporter",
             "partner",
             "period",

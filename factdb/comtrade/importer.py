@@ -185,17 +185,6 @@ def _chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[A
         yield chunk
 
 
-def import_files(
-    engine: Engine,
-    paths: list[Path],
-    *,
-    max_errors: int = 0,
-    progress: Callable[[int], None] | None = None,
-) -> list[FileReport]:
-    """Import each file in its own transaction; stop at the first file that fails."""
-    return [import_file(engine, path, max_errors=max_errors, progress=progress) for path in paths]
-
-
 def import_file(
     engine: Engine,
     path: Path,

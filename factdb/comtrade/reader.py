@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from factdb.errors import FactdbError
-
-TOTAL = "TOTAL"
+from factdb.models.trade import TOTAL_COMMODITY
 
 
 class UnknownLayout(FactdbError):
@@ -258,7 +257,7 @@ def _rows(
             if partner == reporter:
                 raise ValueError("the partner is the reporter itself")
             column = layout.commodity_code
-            commodity = record[i_cmd].strip().upper() or TOTAL
+            commodity = record[i_cmd].strip().upper() or TOTAL_COMMODITY
             column = layout.value
             cents = parse_cents(record[i_value].strip())
         except ValueError as exc:

@@ -26,6 +26,7 @@ from factdb.factfiles.schema import EntitySpec, FactFile, PartialDate
 from factdb.factfiles.validate import Catalog, Plan, ValidFile, discover, fact_paths, validate
 from factdb.migrate import require_head
 from factdb.models import (
+    TOTAL_COMMODITY,
     Entity,
     EntityAlias,
     EntityIdentifier,
@@ -491,7 +492,7 @@ class Writer:
                     "month": row.month or 0,
                     "months": (row.months or 1) if row.month else 12,
                     "flow": row.flow,
-                    "commodity_code": row.commodity.code if row.commodity else "TOTAL",
+                    "commodity_code": row.commodity.code if row.commodity else TOTAL_COMMODITY,
                     "commodity_label": row.commodity.label if row.commodity else None,
                     "value": value_of(row.slug),
                     "currency": row.currency,

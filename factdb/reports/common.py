@@ -39,8 +39,13 @@ class EntityRef:
 
 def resolve_entity(conn: Connection, name: str) -> EntityRef:
     """An entity by slug, name or alias, case-insensitively; a miss suggests close names."""
+    columns = (Entity.id, Entity.slug, Entity.name, Entity.kind)
+    # Reports pass slugs they resolved already: one indexed lookup, no scan of every name.
+    exact = conn.execute(sa.select(*columns).where(Entity.slug == name.strip())).first()
+    if exact is not None:
+        return EntityRef(exact.id, exact.slug, exact.name, str(exact.kind))
     folded = name.strip().casefold()
-    rows = conn.execute(sa.select(Entity.id, Entity.slug, Entity.name, Entity.kind)).all()
+    rows = conn.execute(sa.select(*columns)).all()
     for row in rows:
         if folded in (row.slug.casefold(), row.name.casefold()):
             return EntityRef(row.id, row.slug, row.name, str(row.kind))
