@@ -1,7 +1,15 @@
 """Exceptions that mean a user mistake or a refused operation, each named after its failure.
 
-The CLI turns every ``FactdbError`` into one line on stderr and exit code 1; anything else is a bug
-and keeps its traceback.
+The CLI turns every ``FactdbError`` into one line on stderr and the class's ``exit_code``;
+anything else is a bug and keeps its traceback (exit 70). The exit codes are documented in
+docs/cli.md and README:
+
+- 1: the input or the database state was refused (invalid file, not found, not migrated, ...)
+- 2: a command-line option or argument has a value the command cannot use
+- 3: the database is busy or a lock could not be had in time
+- 4: the database user lacks a privilege the command needs
+- 70: a bug in factdb (a traceback is printed)
+- 130: interrupted (Ctrl-C); nothing was written
 """
 
 
@@ -11,8 +19,22 @@ class FactdbError(Exception):
     exit_code = 1
 
 
+class InvalidOption(FactdbError):
+    """A command-line option or argument has a value the command cannot use."""
+
+    exit_code = 2
+
+
 class DatabaseUnreachable(FactdbError):
     """The database URL could not be opened or connected to."""
+
+
+class DatabaseMissing(FactdbError):
+    """A read found no database file where it looked; reads never create one."""
+
+
+class UnsupportedDatabase(FactdbError):
+    """The URL names a database factdb does not support (only SQLite and PostgreSQL)."""
 
 
 class DatabaseBusy(FactdbError):
@@ -21,12 +43,26 @@ class DatabaseBusy(FactdbError):
     exit_code = 3
 
 
+class PermissionDenied(FactdbError):
+    """The database user lacks a privilege the command needs (e.g. a reader running seed)."""
+
+    exit_code = 4
+
+
+class Interrupted(FactdbError):
+    """The user pressed Ctrl-C; the transaction was rolled back."""
+
+    exit_code = 130
+
+
 class UnknownRevision(FactdbError):
     """A migration revision named on the command line does not exist."""
 
 
 class MigrationLocked(FactdbError):
     """Another migrator holds the migration lock, or a table lock could not be had in time."""
+
+    exit_code = 3
 
 
 class SchemaDrift(FactdbError):
