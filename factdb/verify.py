@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from factdb.db import connect
 from factdb.errors import NotFound
+from factdb.migrate import require_head
 from factdb.models import Evidence, Source
 
 
@@ -19,6 +20,7 @@ def verify(engine: Engine) -> tuple[int, list[str]]:
     problems: list[str] = []
     checked = 0
     with connect(engine, read_only=True) as conn:
+        require_head(conn)
         texts: dict[int, str] = {}
         for source_id, slug, text, digest in conn.execute(
             sa.select(Source.id, Source.slug, Source.text, Source.text_sha256).where(
@@ -96,6 +98,7 @@ def sentences(text: str) -> list[Sentence]:
 def uncovered_sentences(engine: Engine, source_slug: str) -> list[Sentence]:
     """The sentences of a source's text that no stored quote overlaps."""
     with connect(engine, read_only=True) as conn:
+        require_head(conn)
         source = conn.execute(
             sa.select(Source.id, Source.text).where(Source.slug == source_slug)
         ).first()

@@ -63,8 +63,11 @@ def test_unreachable_database_hides_the_password() -> None:
 
 
 def test_sqlite_path_that_cannot_exist(tmp_path: Path) -> None:
-    code, _, err = invoke("db", "current", "--db", f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    code, _, err = invoke("db", "upgrade", "--db", f"sqlite:///{tmp_path}/no/such/dir/x.db")
     assert code == 1 and "cannot open database" in err
+    code, _, err = invoke("db", "current", "--db", f"{tmp_path}/no/such/dir/x.db")
+    assert code == 1 and "no database at" in err and "factdb quickstart" in err
+    assert not (tmp_path / "no").exists()
 
 
 def test_seed_reports_counts_and_is_idempotent(tmp_path: Path) -> None:

@@ -55,6 +55,24 @@ def test_v_trade_reads_as_it_is(seeded: Engine) -> None:
     assert row.source_slug == "alojapan-radev-japanese-investments"
 
 
+def test_v_trade_values_are_numbers_on_both_backends(seeded: Engine) -> None:
+    """The same SQL gives the same answer on SQLite and PostgreSQL: values compare, sort and
+    aggregate as numbers, not as text."""
+    with seeded.connect() as conn:
+        scalar = conn.execute
+        assert scalar(sa.text("SELECT count(*) FROM v_trade WHERE value > 1e12")).scalar() == 0
+        assert scalar(sa.text("SELECT count(*) FROM v_trade WHERE value > 1e8")).scalar() == 4
+        biggest = scalar(sa.text("SELECT max(value) FROM v_trade")).scalar()
+        assert Decimal(str(biggest)) == Decimal("270000000")
+        ordered = [
+            Decimal(str(v))
+            for v in scalar(sa.text("SELECT value FROM v_trade ORDER BY value, id")).scalars()
+        ]
+        assert ordered == sorted(ordered) and ordered[0] < Decimal("100000000")
+        total = scalar(sa.text("SELECT sum(value) * 100 = sum(value_cents) FROM v_trade"))
+        assert total.scalar() in (True, 1)
+
+
 def test_v_events_and_participants(seeded: Engine) -> None:
     row = one(
         seeded,

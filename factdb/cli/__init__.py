@@ -11,7 +11,8 @@ import typer
 
 from factdb import __version__
 from factdb.cli import check, db, imports, query, report, seed
-from factdb.cli._common import new_app
+from factdb.cli._common import DbOption, new_app
+from factdb.config import DEBUG, GLOBAL_DB
 
 app = new_app("factdb: a database of sourced facts about relations between countries.")
 app.add_typer(db.app, name="db")
@@ -33,12 +34,19 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    db: DbOption = None,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Print a traceback with every error (also $FACTDB_DEBUG=1)."),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
     """factdb: a database of sourced facts about relations between countries."""
+    GLOBAL_DB.set(db)
+    DEBUG.set(debug)
 
 
 def main() -> None:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
-from factdb.config import redact, resolve_url
-from factdb.errors import FactdbError
+from factdb.config import debug_enabled, redact, resolve_url
+from factdb.errors import FactdbError, Interrupted, PermissionDenied
+
+#: Exit code of a bug: an exception factdb did not expect (EX_SOFTWARE).
+BUG_EXIT_CODE = 70
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -24,7 +29,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         metavar="URL",
-        help="Database URL. Default: $FACTDB_URL, else sqlite:///factdb.sqlite3.",
+        help="SQLite file path or database URL. Default: $FACTDB_URL, else factdb.sqlite3.",
         show_default=False,
     ),
 ]
@@ -43,24 +48,95 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-class FactdbGroup(TyperGroup):
-    """A command group that turns factdb's exceptions into a message on stderr and an exit code.
+def _privilege_refusal(exc: BaseException) -> PermissionDenied | None:
+    """A driver's "permission denied" that no library layer translated, as a user error."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "42501" or "readonly database" in str(orig):
+        first_line = (redact(str(orig)).strip().splitlines() or [""])[0]
+        return PermissionDenied(
+            f"permission denied: {first_line}; connect as a user with that privilege "
+            "(see `factdb db roles`); nothing was written"
+        )
+    return None
 
-    User mistakes (``FactdbError``) get their message only; anything else is a bug and gets a
-    traceback, with every URL password in it replaced by ``***``.
+
+def report_error(exc: BaseException) -> int:
+    """Print ``exc`` as the user should see it and return the exit code.
+
+    User mistakes (``FactdbError``) and usage errors are one line; anything else is a bug and
+    gets a traceback. Every password in either is replaced by ``***``. ``--debug`` or
+    ``FACTDB_DEBUG=1`` adds the traceback to user errors too.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        exc = Interrupted("interrupted; nothing was written")
+    if isinstance(exc, UsageError):
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        sys.stderr.write(redact(f"Error: {exc.format_message()}{hint}") + "\n")
+        return exc.exit_code
+    if isinstance(exc, ClickException):
+        sys.stderr.write(redact(f"Error: {exc.format_message()}") + "\n")
+        return exc.exit_code
+    if isinstance(exc, PermissionError):
+        exc = PermissionDenied(f"permission denied: {exc.filename or exc}")
+    refusal = None if isinstance(exc, FactdbError) else _privilege_refusal(exc)
+    if refusal is not None:
+        exc = refusal
+    if isinstance(exc, FactdbError):
+        if debug_enabled():
+            sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+        sys.stderr.write(f"Error: {redact(str(exc))}\n")
+        return exc.exit_code
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.write("This is a bug in factdb; please report it with the traceback above.\n")
+    return BUG_EXIT_CODE
+
+
+class FactdbGroup(TyperGroup):
+    """A command group that turns every failure into a message on stderr and an exit code.
+
+    Errors are printed by ``report_error``: one line for a user mistake, a traceback for a bug.
     """
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, which typer does not export
         try:
             return super().invoke(ctx)
-        except FactdbError as exc:
-            typer.echo(f"Error: {redact(str(exc))}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort):
             raise
-        except Exception:
-            sys.stderr.write(redact(traceback.format_exc()))
-            raise typer.Exit(2) from None
+        except UsageError:
+            raise  # main() prints it with the command's help hint
+        except (Exception, KeyboardInterrupt) as exc:
+            raise typer.Exit(report_error(exc)) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; usage errors and interrupts are one line, as every other error."""
+        try:
+            result = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+        except typer.Exit as done:
+            code = done.exit_code
+        except typer.Abort:
+            code = report_error(KeyboardInterrupt())
+        except (Exception, KeyboardInterrupt) as exc:
+            code = report_error(exc)
+        else:
+            code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
 
 class DefaultCommandGroup(FactdbGroup):
