@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,12 +52,13 @@ def pg_admin_url() -> Iterator[str]:
             server.cleanup()
 
 
-def create_pg_database(admin_url: str) -> str:
-    """Create an empty database and return its URL."""
+def create_pg_database(admin_url: str, template: str | None = None) -> str:
+    """Create an empty database (or a copy of ``template``) and return its URL."""
     name = f"factdb_test_{os.getpid()}_{next(_db_counter)}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
     admin.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
@@ -98,19 +100,86 @@ def engine(db_url: str) -> Iterator[Engine]:
         eng.dispose()
 
 
+class Templates:
+    """Databases built once per test run and copied for each test that needs one.
+
+    Migrating and seeding take most of a database test's time; a copy takes milliseconds (a file
+    copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). Every test still gets a
+    database of its own, so tests that write are as isolated as before.
+    """
+
+    def __init__(self, directory: Path, request: pytest.FixtureRequest) -> None:
+        self.directory = directory
+        self.request = request
+        self.built: dict[tuple[str, str], str] = {}
+
+    def url(self, backend: str, level: str) -> str:
+        """The URL of the template database for ``backend`` at ``level`` (migrated, seeded)."""
+        key = (backend, level)
+        if key not in self.built:
+            self.built[key] = self._build(backend, level)
+        return self.built[key]
+
+    def _build(self, backend: str, level: str) -> str:
+        from factdb.factfiles.loader import load
+        from factdb.migrate import upgrade
+
+        if backend == "sqlite":
+            url = f"sqlite:///{self.directory / f'template-{level}.sqlite3'}"
+        else:
+            url = create_pg_database(self.request.getfixturevalue("pg_admin_url"))
+        eng = make_engine(url)
+        try:
+            upgrade(eng)
+            if level == "seeded":
+                load(eng)
+        finally:
+            eng.dispose()  # no connection may stay open on a template
+        return url
+
+    def copy(self, backend: str, level: str, tmp_path: Path) -> str:
+        """A new database with the template's content; returns its URL."""
+        source = self.url(backend, level)
+        if backend == "sqlite":
+            target = tmp_path / "test.sqlite3"
+            shutil.copyfile(make_url(source).database or "", target)
+            return f"sqlite:///{target}"
+        admin_url = self.request.getfixturevalue("pg_admin_url")
+        return create_pg_database(admin_url, template=make_url(source).database)
+
+
+@pytest.fixture(scope="session")
+def templates(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"), request)
+
+
+def _from_template(
+    level: str, backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    admin_url = request.getfixturevalue("pg_admin_url") if backend == "postgresql" else None
+    url = templates.copy(backend, level, tmp_path)
+    eng = make_engine(url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        if admin_url is not None:
+            drop_pg_database(admin_url, url)
+
+
 @pytest.fixture
-def migrated(engine: Engine) -> Engine:
-    """An engine on a fresh database migrated to head."""
-    from factdb.migrate import upgrade
-
-    upgrade(engine)
-    return engine
+def migrated(
+    backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """An engine on a fresh database migrated to head (a copy of a template)."""
+    yield from _from_template("migrated", backend, tmp_path, templates, request)
 
 
 @pytest.fixture
-def seeded(migrated: Engine) -> Engine:
-    """An engine on a fresh database holding the bundled seeds."""
-    from factdb.factfiles.loader import load
-
-    load(migrated)
-    return migrated
+def seeded(
+    backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """An engine on a fresh database holding the bundled seeds (a copy of a template)."""
+    yield from _from_template("seeded", backend, tmp_path, templates, request)

@@ -167,6 +167,8 @@ def test_timeline_library_call(seeded: Engine) -> None:
     assert rows[0].when == "undated (earlier during the visit)"
 
 
-def test_reports_need_a_migrated_database(db_url: str) -> None:
+def test_reports_need_a_migrated_database(engine: Engine) -> None:
+    engine.connect().close()  # the database exists (a SQLite file is created), empty
+    db_url = engine.url.render_as_string(hide_password=False)
     result = runner.invoke(app, ["report", "trade", "--db", db_url])
     assert result.exit_code == 1 and "factdb db upgrade" in result.stderr
