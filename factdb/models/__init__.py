@@ -1,7 +1,14 @@
 """The SQLAlchemy models; importing this package registers every table on ``metadata``."""
 
-from factdb.models.base import (
-    Base,
+from factdb.models.base import Base
+from factdb.models.entities import Entity, EntityAlias, EntityIdentifier, Role
+from factdb.models.events import Event, EventParticipant
+from factdb.models.evidence import FACT_COLUMNS, Evidence
+from factdb.models.relations import Relation
+from factdb.models.sources import Source
+from factdb.models.trade import TradeDerivation, TradeFlow
+from factdb.vocabulary import (
+    TOTAL_COMMODITY,
     CountQualifier,
     EntityKind,
     EventKind,
@@ -15,12 +22,6 @@ from factdb.models.base import (
     TradeStatus,
     ValueQualifier,
 )
-from factdb.models.entities import Entity, EntityAlias, EntityIdentifier, Role
-from factdb.models.events import Event, EventParticipant
-from factdb.models.evidence import FACT_COLUMNS, Evidence
-from factdb.models.relations import Relation
-from factdb.models.sources import Source
-from factdb.models.trade import TOTAL_COMMODITY, TradeDerivation, TradeFlow
 
 metadata = Base.metadata
 

@@ -14,6 +14,45 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
+# The vocabularies live in factdb.vocabulary; these names stay importable from here for code
+# that predates it.
+from factdb.vocabulary import (
+    CountQualifier,
+    EntityKind,
+    EventKind,
+    Flow,
+    IdentifierScheme,
+    ParticipantRole,
+    Precision,
+    Predicate,
+    Rank,
+    SourceKind,
+    TradeStatus,
+    ValueQualifier,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "CountQualifier",
+    "EntityKind",
+    "EventKind",
+    "Flow",
+    "IdentifierScheme",
+    "Money",
+    "ParticipantRole",
+    "Precision",
+    "Predicate",
+    "Rank",
+    "SourceKind",
+    "TradeStatus",
+    "ValueQualifier",
+    "choice",
+    "date_precision_check",
+    "from_cents",
+    "to_cents",
+]
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,148 +71,6 @@ class Base(DeclarativeBase):
         dt.datetime: sa.DateTime(timezone=True),
         str: sa.String(),
     }
-
-
-class Precision(enum.StrEnum):
-    """How much of a date is known: "2023" is year precision, "earlier" is unknown."""
-
-    DAY = "day"
-    MONTH = "month"
-    YEAR = "year"
-    UNKNOWN = "unknown"
-
-
-class SourceKind(enum.StrEnum):
-    ARTICLE = "article"
-    OFFICIAL_STATEMENT = "official_statement"
-    STATISTICS_DATASET = "statistics_dataset"
-    PRESS_RELEASE = "press_release"
-    REPORT = "report"
-    BROADCAST = "broadcast"
-    OTHER = "other"
-
-
-class EntityKind(enum.StrEnum):
-    COUNTRY = "country"
-    AREA = "area"  # "World" and other statistical areas that are not countries
-    PERSON = "person"
-    ORGANISATION = "organisation"
-    COMPANY = "company"
-    GOVERNMENT_BODY = "government_body"
-    PLACE = "place"
-    FACILITY = "facility"
-    REGION = "region"
-    SECTOR = "sector"
-    PRODUCT = "product"
-    FIELD = "field"  # a field of research or activity: AI, robotics
-    GROUP = "group"  # unnamed members: "nearly 150 Japanese companies"
-
-
-class IdentifierScheme(enum.StrEnum):
-    ISO3166_ALPHA2 = "iso3166_alpha2"
-    ISO3166_ALPHA3 = "iso3166_alpha3"
-    M49 = "m49"
-    WIKIDATA = "wikidata"
-    HS = "hs"
-    COMTRADE = "comtrade"
-    URL = "url"
-
-
-class EventKind(enum.StrEnum):
-    VISIT = "visit"
-    MEETING = "meeting"
-    CEREMONY = "ceremony"
-    SIGNING = "signing"
-    FORUM = "forum"
-    SPEECH = "speech"
-    AUDIENCE = "audience"
-    MEMORANDUM = "memorandum"
-    FUNDING_COMMITMENT = "funding_commitment"
-    ANNOUNCEMENT = "announcement"
-    OTHER = "other"
-
-
-class ParticipantRole(enum.StrEnum):
-    HOST = "host"
-    VISITOR = "visitor"
-    ORGANISER = "organiser"
-    SPEAKER = "speaker"
-    SIGNATORY = "signatory"
-    PARTY = "party"
-    ATTENDEE = "attendee"
-    FUNDER = "funder"
-    RECIPIENT = "recipient"
-    SUBJECT = "subject"
-
-
-class CountQualifier(enum.StrEnum):
-    EXACT = "exact"
-    ABOUT = "about"
-    NEAR = "near"
-    NEARLY = "nearly"
-    OVER = "over"
-    UNDER = "under"
-    AT_LEAST = "at_least"
-    AT_MOST = "at_most"
-
-
-ValueQualifier = CountQualifier
-
-
-class Flow(enum.StrEnum):
-    EXPORT = "export"
-    IMPORT = "import"
-    RE_EXPORT = "re_export"
-    RE_IMPORT = "re_import"
-    TOTAL = "total"
-
-
-class TradeStatus(enum.StrEnum):
-    PRELIMINARY = "preliminary"
-    PROVISIONAL = "provisional"
-    FINAL = "final"
-    REVISED = "revised"
-    DERIVED = "derived"
-    ESTIMATED = "estimated"
-
-
-class Predicate(enum.StrEnum):
-    """The controlled vocabulary of relations and claims."""
-
-    PARTNERSHIP = "partnership"  # value_text names the level: "strategic partnership"
-    LOCATED_IN = "located_in"
-    PART_OF = "part_of"
-    MEMBER_OF = "member_of"
-    REPRESENTS = "represents"
-    EXPORTS_PRODUCT = "exports_product"
-    INVESTS_IN_SECTOR = "invests_in_sector"
-    INTERESTED_IN_INVESTING_IN = "interested_in_investing_in"
-    COOPERATES_WITH = "cooperates_with"
-    FUNDS = "funds"
-    FOCUSES_ON = "focuses_on"
-    HAS_STRENGTH = "has_strength"
-    RANKS_FIRST_IN = "ranks_first_in"
-    ONLY_ONE_IN = "only_one_in"
-    SHARES_VALUES_WITH = "shares_values_with"
-    SECURITY_INTERCONNECTED_WITH = "security_interconnected_with"
-    RELATIONS_REST_ON = "relations_rest_on"
-    COMMITS_TO = "commits_to"
-    EXAMPLE_FOR = "example_for"
-    VALUES = "values"
-    ATTRACTS = "attracts"
-    HISTORY_OF_COOPERATION_WITH = "history_of_cooperation_with"
-    GOAL_OF = "goal_of"
-    PLANS = "plans"
-    ENCOURAGES = "encourages"
-    MET_BEFORE = "met_before"
-
-
-class Rank(enum.StrEnum):
-    """Wikidata-style statement rank."""
-
-    PREFERRED = "preferred"
-    NORMAL = "normal"
-    DEPRECATED = "deprecated"
 
 
 def choice(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:

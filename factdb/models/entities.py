@@ -7,14 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from factdb.models.base import (
-    Base,
-    EntityKind,
-    IdentifierScheme,
-    Precision,
-    choice,
-    date_precision_check,
-)
+from factdb.models.base import Base, choice, date_precision_check
+from factdb.vocabulary import EntityKind, IdentifierScheme, Precision
 
 
 class Entity(Base):

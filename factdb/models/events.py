@@ -7,15 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from factdb.models.base import (
-    Base,
-    CountQualifier,
-    EventKind,
-    ParticipantRole,
-    Precision,
-    choice,
-    date_precision_check,
-)
+from factdb.models.base import Base, choice, date_precision_check
+from factdb.vocabulary import CountQualifier, EventKind, ParticipantRole, Precision
 
 
 class Event(Base):

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from factdb.models.base import Base, Precision, Predicate, Rank, choice, date_precision_check
+from factdb.models.base import Base, choice, date_precision_check
+from factdb.vocabulary import Precision, Predicate, Rank
 
 
 class Relation(Base):

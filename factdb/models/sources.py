@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from factdb.models.base import Base, Precision, SourceKind, choice, date_precision_check
+from factdb.models.base import Base, choice, date_precision_check
+from factdb.vocabulary import Precision, SourceKind
 
 
 class Source(Base):

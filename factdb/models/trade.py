@@ -13,9 +13,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from factdb.models.base import Base, Flow, Money, TradeStatus, ValueQualifier, choice
+from factdb.models.base import Base, Money, choice
+from factdb.vocabulary import TOTAL_COMMODITY, Flow, TradeStatus, ValueQualifier
 
-TOTAL_COMMODITY = "TOTAL"
+__all__ = ["TOTAL_COMMODITY", "TradeDerivation", "TradeFlow"]
 
 
 class TradeFlow(Base):
