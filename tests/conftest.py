@@ -141,7 +141,7 @@ class Templates:
         """A new database with the template's content; returns its URL."""
         source = self.url(backend, level)
         if backend == "sqlite":
-            target = tmp_path / "test.sqlite3"
+            target = tmp_path / f"{level}.sqlite3"
             shutil.copyfile(make_url(source).database or "", target)
             return f"sqlite:///{target}"
         admin_url = self.request.getfixturevalue("pg_admin_url")
