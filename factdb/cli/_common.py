@@ -162,4 +162,5 @@ def new_app(help_text: str, *, cls: type[TyperGroup] = FactdbGroup) -> typer.Typ
         add_completion=False,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
