@@ -207,12 +207,16 @@ def render(
     columns: Sequence[str] | None = None,
     width: int = 80,
     csv_raw: bool = False,
+    priority: Sequence[str] = (),
+    chosen: bool = False,
 ) -> str:
     """Render a list of dataclass rows (or mappings) in ``fmt``.
 
     ``columns`` chooses and orders the columns of tabular formats; JSON always has every field.
-    ``width`` is the terminal's width for rich tables. CSV cells that a spreadsheet would run
-    as a formula get a leading ``'`` unless ``csv_raw``.
+    ``width`` is the terminal's width for rich tables; when not every column fits, the columns
+    named in ``priority`` are kept first (then all but ``LOW_PRIORITY``), but columns the user
+    ``chosen`` are all shown. CSV cells that a spreadsheet would run as a formula get a leading
+    ``'`` unless ``csv_raw``.
     """
     check_format(fmt)
     if rows and columns:
@@ -227,7 +231,7 @@ def render(
     if fmt == "markdown":
         return _markdown(rows, cols, title)
     if terminal:
-        return _rich_table(rows, cols, title, width)
+        return _rich_table(rows, cols, title, width, droppable=not chosen, priority=priority)
     return _plain_table(rows, cols, title)
 
 
@@ -292,9 +296,10 @@ def _plain_table(rows: Sequence[Any], cols: list[str], title: str | None) -> str
 
 #: A word a reader needs whole: a slug, a date, a code, a number with separators.
 _ATOM = re.compile(r"[\w.,:/#%+-]+")
+_PATH_PARTS = re.compile(r"[^/]*/|[^/]+")
 _URL = re.compile(r"https?://[!-~]+")
 _MAX_WORD = 20  # longer free-text words may fold; atoms never do
-_MIN_TEXT = 12  # a free-text column is never squeezed narrower than this
+_MIN_TEXT = 8  # a free-text column is never squeezed narrower than this
 _MIN_URL = 24
 
 
@@ -320,7 +325,8 @@ def _layout(index: int, name: str, texts: list[str], kind: str) -> _Layout:
     longest = 0
     for line in lines[:-1]:
         for word in line.split():
-            size = cell_len(word)
+            # a path of slugs ("event/entity/role") may break after a "/", never inside a slug
+            size = max(cell_len(part) for part in _PATH_PARTS.findall(word))
             if _ATOM.fullmatch(word) is None:
                 size = min(size, _MAX_WORD)
             longest = max(longest, size)
@@ -329,8 +335,13 @@ def _layout(index: int, name: str, texts: list[str], kind: str) -> _Layout:
     return _Layout(index, name, kind, natural, minimum)
 
 
-def _fit(layouts: list[_Layout], width: int, droppable: bool) -> list[_Layout]:
-    """Columns and widths that fit ``width``: low-priority columns go first when needed."""
+def _fit(
+    layouts: list[_Layout], width: int, droppable: bool, priority: Sequence[str] = ()
+) -> list[_Layout]:
+    """Columns and widths that fit ``width``: low-priority columns go first when needed.
+
+    ``priority`` names the columns to keep first, most important first.
+    """
     shown = list(layouts)
 
     def frame(n: int) -> int:  # borders and padding: "│ a │ b │"
@@ -343,7 +354,16 @@ def _fit(layouts: list[_Layout], width: int, droppable: bool) -> list[_Layout]:
         # Keep the most important columns that fit: every column not named in LOW_PRIORITY
         # (left to right), then the low-priority ones, least dispensable first.
         low = {name: i for i, name in enumerate(LOW_PRIORITY)}
-        ranked = sorted(layouts, key=lambda c: (c.name in low, -low.get(c.name, 0), c.index))
+        first = {name: i for i, name in enumerate(priority)}
+        ranked = sorted(
+            layouts,
+            key=lambda c: (
+                first.get(c.name, len(first)),
+                c.name in low,
+                -low.get(c.name, 0),
+                c.index,
+            ),
+        )
         kept: list[_Layout] = []
         used = 1
         for c in ranked:
@@ -367,6 +387,38 @@ def _fit(layouts: list[_Layout], width: int, droppable: bool) -> list[_Layout]:
     return shown
 
 
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` cells: at spaces, else after a "/" in a
+    path of slugs, and only as a last resort inside a word."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        pieces = []
+        for word in paragraph.split(" "):
+            if cell_len(word) <= width:
+                pieces.append(word)
+                continue
+            parts = _PATH_PARTS.findall(word)
+            chunk = ""
+            for part in parts:
+                if chunk and cell_len(chunk + part) > width:
+                    pieces.append(chunk)
+                    chunk = ""
+                chunk += part
+            pieces.append(chunk)
+        for piece in pieces:
+            joined = f"{line} {piece}" if line else piece
+            if line and cell_len(joined) > width:
+                out.append(line)
+                line = piece
+            else:
+                line = joined
+        out.append(line)
+    return "\n".join(out)
+
+
 def _text(value: str, kind: str, raw: Any) -> Text:
     """A cell as rich Text: never parsed as markup; a stored URL becomes a link only as is."""
     from rich.style import Style
@@ -384,6 +436,7 @@ def _rich_table(
     width: int,
     *,
     droppable: bool = True,
+    priority: Sequence[str] = (),
 ) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -406,7 +459,10 @@ def _rich_table(
         for c in cols
     }
     layouts = _fit(
-        [_layout(i, visible(c), texts[c], kinds[c]) for i, c in enumerate(cols)], width, droppable
+        [_layout(i, visible(c), texts[c], kinds[c]) for i, c in enumerate(cols)],
+        width,
+        droppable,
+        priority,
     )
     shown = [cols[lay.index] for lay in layouts]
     hidden = [c for c in cols if c not in shown]
@@ -429,8 +485,18 @@ def _rich_table(
             no_wrap=lay.kind != "text",
             overflow="ellipsis" if lay.kind == "url" else "fold",
         )
+    widths = {c: lay.width for c, lay in zip(shown, layouts, strict=True)}
     for i, row in enumerate(rows):
-        table.add_row(*(_text(texts[c][i], kinds[c], _value(row, c)) for c in shown))
+        table.add_row(
+            *(
+                _text(
+                    _wrap(texts[c][i], widths[c]) if kinds[c] == "text" else texts[c][i],
+                    kinds[c],
+                    _value(row, c),
+                )
+                for c in shown
+            )
+        )
     console.print(table)
     return _written(console)
 

@@ -101,8 +101,12 @@ def show(
     columns: str | None,
     csv_raw: bool,
     default: list[str] | None = None,
+    priority: tuple[str, ...] = (),
 ) -> None:
-    """Render rows as asked: ``--columns`` when given, else the report's default columns."""
+    """Render rows as asked: ``--columns`` when given, else the report's default columns.
+
+    ``priority`` names the columns a narrow terminal keeps first.
+    """
     from factdb.render import render
 
     chosen = parse_columns(columns)
@@ -114,6 +118,8 @@ def show(
             columns=chosen or default,
             width=terminal_width(),
             csv_raw=csv_raw,
+            priority=priority,
+            chosen=chosen is not None,
         )
     )
 
@@ -132,6 +138,7 @@ def _rows(
     columns: str | None,
     csv_raw: bool,
     default: list[str] | None = None,
+    priority: tuple[str, ...] = (),
 ) -> None:
     """Check ``--columns`` against the row's fields, then query and render."""
     from factdb.render import check_columns, fields_of
@@ -139,7 +146,7 @@ def _rows(
     check_columns(parse_columns(columns), fields_of(row_type))
     with reading(db) as conn:
         rows = fetch(conn)
-    show(rows, fmt, columns, csv_raw, default)
+    show(rows, fmt, columns, csv_raw, default, priority)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -222,6 +229,7 @@ def timeline(
         columns,
         csv_raw,
         ["when", "kind", "title", "location", "participants", "sources"],
+        ("when", "title", "participants", "kind"),
     )
 
 
@@ -356,6 +364,7 @@ def claims(
         columns,
         csv_raw,
         ["claimed_by", "subject", "predicate", "object", "value", "sources"],
+        ("subject", "predicate", "object", "value", "claimed_by"),
     )
 
 
@@ -371,7 +380,15 @@ def evidence(
     from factdb.reports.evidence import EvidenceRow
     from factdb.reports.evidence import evidence as build
 
-    _rows(lambda c: build(c, source), EvidenceRow, db, fmt, columns, csv_raw)
+    _rows(
+        lambda c: build(c, source),
+        EvidenceRow,
+        db,
+        fmt,
+        columns,
+        csv_raw,
+        priority=("fact", "quote", "source"),
+    )
 
 
 @app.command()
@@ -410,4 +427,5 @@ def reconcile(
             "percent",
             "note",
         ],
+        ("period", "flow", "stated_value", "official_value", "difference", "percent", "basis"),
     )
