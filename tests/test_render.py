@@ -329,3 +329,18 @@ def test_catalog_matches_the_docs() -> None:
     assert set(catalog.TABLES) == set(Base.metadata.tables)
     views = _doc_table(DOCS / "sql.md", "## The views")
     assert {n: (c[0], c[1].strip("`")) for n, c in views.items()} == catalog.VIEWS
+
+
+def test_section_names_match_the_reports() -> None:
+    import dataclasses
+
+    from factdb.reports.briefing import SECTIONS
+    from factdb.reports.entity import EntityReport
+
+    assert BRIEFING_SECTIONS == (*SECTIONS, "sources")
+    lists = [
+        f.name
+        for f in dataclasses.fields(EntityReport)
+        if str(f.type).startswith("list[") and f.name not in ("aliases", "sources")
+    ]
+    assert list(ENTITY_SECTIONS) == lists
