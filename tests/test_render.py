@@ -337,7 +337,7 @@ def test_section_names_match_the_reports() -> None:
     from factdb.reports.briefing import SECTIONS
     from factdb.reports.entity import EntityReport
 
-    assert BRIEFING_SECTIONS == (*SECTIONS, "sources")
+    assert (*SECTIONS, "sources") == BRIEFING_SECTIONS
     lists = [
         f.name
         for f in dataclasses.fields(EntityReport)
