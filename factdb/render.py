@@ -264,11 +264,16 @@ def _markdown(rows: Sequence[Any], cols: list[str], title: str | None) -> str:
 
 
 def _numeric_columns(rows: Sequence[Any], cols: list[str]) -> set[str]:
-    """Columns whose every non-empty value is a number (right-aligned, never wrapped)."""
+    """Columns whose every non-empty value is a number (right-aligned, never wrapped).
+
+    Text that is exactly a plain number counts: SQLite returns exact money as text.
+    """
     numeric = set()
     for c in cols:
-        values = [v for v in (_value(r, c) for r in rows) if v is not None]
-        if values and all(_is_number(v) for v in values):
+        values = [v for v in (_value(r, c) for r in rows) if v is not None and v != ""]
+        if values and all(
+            _is_number(v) or (isinstance(v, str) and _PLAIN_NUMBER.fullmatch(v)) for v in values
+        ):
             numeric.add(c)
     return numeric
 

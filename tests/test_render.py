@@ -344,3 +344,10 @@ def test_section_names_match_the_reports() -> None:
         if str(f.type).startswith("list[") and f.name not in ("aliases", "sources")
     ]
     assert list(ENTITY_SECTIONS) == lists
+
+
+def test_numbers_stored_as_text_are_right_aligned() -> None:
+    rows = [{"slug": "a", "value": "269500000.00"}, {"slug": "b", "value": "5.00"}]
+    out = plain(render(rows, "table", terminal=True, width=80))
+    assert any(line.endswith("│         5.00 │") for line in out.splitlines()), out
+    assert render(rows, "table").splitlines()[2] == "b   " + "  " + "5.00".rjust(12)
