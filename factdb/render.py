@@ -379,15 +379,18 @@ def _fit(
     room = width - frame(len(shown))
     for c in shown:
         c.width = c.minimum
-    spare = room - sum(c.width for c in shown)
-    wants = [c.natural - c.width for c in shown]
-    if spare > 0 and sum(wants) > 0:
+    # Text first: a link is clickable when shortened, a wrapped sentence is not.
+    for group in ([c for c in shown if c.kind != "url"], [c for c in shown if c.kind == "url"]):
+        spare = room - sum(c.width for c in shown)
+        wants = [c.natural - c.width for c in group]
+        if spare <= 0 or sum(wants) <= 0:
+            continue
         if sum(wants) <= spare:
-            for c in shown:
+            for c in group:
                 c.width = c.natural
         else:
             total = sum(wants)
-            for c, want in zip(shown, wants, strict=True):
+            for c, want in zip(group, wants, strict=True):
                 c.width += want * spare // total
     return shown
 
