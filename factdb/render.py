@@ -129,6 +129,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def to_json(value: Any, indent: int | None = None) -> str:
+    """JSON text that is safe on a terminal: C0 codes are escaped by json itself, C1 codes
+    and bidirectional overrides as ``\\u009b`` here; the decoded values are unchanged."""
+    text = json.dumps(jsonable(value), indent=indent, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
@@ -223,9 +233,9 @@ def render(
         check_columns(columns, _columns(rows))
     cols = list(columns or _columns(rows))
     if fmt == "json":
-        return json.dumps(jsonable(list(rows)), indent=2, ensure_ascii=False) + "\n"
+        return to_json(list(rows), indent=2) + "\n"
     if fmt == "jsonl":
-        return "".join(json.dumps(jsonable(r), ensure_ascii=False) + "\n" for r in rows)
+        return "".join(to_json(r) + "\n" for r in rows)
     if fmt == "csv":
         return _csv(rows, cols, csv_raw)
     if fmt == "markdown":
@@ -545,8 +555,8 @@ def render_document(
             csv_raw=csv_raw,
         )
     if fmt in ("json", "jsonl"):
-        doc = {**jsonable(dict(header)), **{k: jsonable(v) for k, v in sections.items()}}
-        return json.dumps(doc, indent=None if fmt == "jsonl" else 2, ensure_ascii=False) + "\n"
+        doc = {**dict(header), **sections}
+        return to_json(doc, indent=None if fmt == "jsonl" else 2) + "\n"
     parts = []
     if fmt == "markdown":
         parts += [f"- **{visible(k)}**: {visible(cell(v))}\n" for k, v in header.items()]

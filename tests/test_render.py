@@ -351,3 +351,15 @@ def test_numbers_stored_as_text_are_right_aligned() -> None:
     out = plain(render(rows, "table", terminal=True, width=80))
     assert any(line.endswith("│         5.00 │") for line in out.splitlines()), out
     assert render(rows, "table").splitlines()[2] == "b   " + "  " + "5.00".rjust(12)
+
+
+def test_json_escapes_terminal_controls_and_keeps_values() -> None:
+    import json
+
+    rows = [{"name": "a\x1b[31m\x9b2J\u202eb"}]
+    for fmt in ("json", "jsonl"):
+        out = render(rows, fmt)
+        assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
+        assert json.loads(out.splitlines()[0] if fmt == "jsonl" else out) in (rows, rows[0])
+    doc = render_document({"country": "\x9b"}, {"roles": rows}, "json")
+    assert "\x9b" not in doc and json.loads(doc)["country"] == "\x9b"
