@@ -7,6 +7,7 @@ snippet and what it belongs to.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,22 +23,46 @@ class EmptySearch(FactdbError):
 
 @dataclass(frozen=True)
 class SearchHit:
+    rank: int  # 1 is the best hit
     kind: str
     belongs_to: str
     label: str
     snippet: str
-    rank: float
+    relevance: float  # the hit's score over the best hit's, rounded: 1.0 for the best
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _terms(text: str) -> list[tuple[str, bool]]:
+    """The user's words as (token, is_prefix): letters and digits only, never query syntax.
+
+    A word ending in ``*`` (``toy*``) matches every word that starts with it.
+    """
+    terms: list[tuple[str, bool]] = []
+    for word in text.split():
+        tokens = _WORD.findall(word)
+        prefix = word.endswith("*")
+        terms += [(t, prefix and i == len(tokens) - 1) for i, t in enumerate(tokens)]
+    if not terms:
+        raise EmptySearch("search for at least one word (letters or digits)")
+    return terms
 
 
 def _fts5_query(text: str) -> str:
-    """Every word quoted, so the user's text is never read as FTS5 syntax."""
-    words = [w for w in text.split() if w.strip('"')]
-    if not words:
-        raise EmptySearch("search for at least one word")
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    """Every token quoted, so the user's text is never read as FTS5 syntax; ``"toy" *`` for
+    a prefix."""
+    return " ".join(f'"{token}"' + (" *" if prefix else "") for token, prefix in _terms(text))
+
+
+def _tsquery(text: str) -> str:
+    """A ``to_tsquery`` text of quoted tokens joined by ``&``; ``'toy':*`` for a prefix."""
+    return " & ".join(f"'{token}'" + (":*" if prefix else "") for token, prefix in _terms(text))
 
 
 def search(conn: Connection, text: str, limit: int = 20) -> list[SearchHit]:
+    """Hits for ``text``, best first; words must all match (a trailing ``*`` matches a
+    prefix)."""
     if conn.dialect.name == "sqlite":
         rows = conn.execute(
             sa.text(
@@ -49,25 +74,27 @@ def search(conn: Connection, text: str, limit: int = 20) -> list[SearchHit]:
         ).all()
         hits = [(kind, ref, snip, -float(score)) for kind, ref, snip, score in rows]
     else:
-        if not text.split():
-            raise EmptySearch("search for at least one word")
         parts = []
         for kind, (table, config, expr) in PG_SEARCHED.items():
             vector = f"to_tsvector('{config}', {expr})"
-            query = f"plainto_tsquery('{config}', :q)"
+            query = f"to_tsquery('{config}', :q)"
             parts.append(
                 f"SELECT '{kind}' AS kind, id AS ref_id, "
                 f"ts_headline('{config}', {expr}, {query}, "
                 "'StartSel=[, StopSel=], MaxWords=20, MinWords=5') AS snip, "
                 f"ts_rank({vector}, {query}) AS score FROM {table} WHERE {vector} @@ {query}"
             )
-        sql = " UNION ALL ".join(parts) + " ORDER BY score DESC LIMIT :n"
+        sql = " UNION ALL ".join(parts) + " ORDER BY score DESC, kind, ref_id LIMIT :n"
         hits = [
             (kind, ref, snip, float(score))
-            for kind, ref, snip, score in conn.execute(sa.text(sql), {"q": text, "n": limit})
+            for kind, ref, snip, score in conn.execute(
+                sa.text(sql), {"q": _tsquery(text), "n": limit}
+            )
         ]
+    best = hits[0][3] if hits and hits[0][3] > 0 else 1.0
     return [
-        SearchHit(kind, *_owner(conn, kind, ref), snip, score) for kind, ref, snip, score in hits
+        SearchHit(n, kind, *_owner(conn, kind, ref), snip, round(score / best, 2))
+        for n, (kind, ref, snip, score) in enumerate(hits, start=1)
     ]
 
 

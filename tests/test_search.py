@@ -15,7 +15,16 @@ def test_search_finds_quotes_events_and_names(seeded: Engine) -> None:
     assert {"event", "quote"} <= kinds
     assert any(h.belongs_to == "toyota-insait-funding-commitment" for h in hits)
     assert all("[" in h.snippet for h in hits), "snippets mark the match"
-    assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    relevance = [h.relevance for h in hits]
+    assert relevance == sorted(relevance, reverse=True)
+    assert relevance[0] == 1.0 and all(0 < r <= 1 for r in relevance)
+
+
+def test_relevance_is_rounded(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        hits = search(conn, "Toyota")
+    assert all(h.relevance == round(h.relevance, 2) for h in hits)
 
 
 def test_search_through_aliases(seeded: Engine) -> None:
@@ -33,9 +42,35 @@ def test_search_follows_loads(seeded: Engine) -> None:
         assert [h.belongs_to for h in search(conn, "ruse")] == ["ruse"]
 
 
-def test_search_text_is_never_syntax(seeded: Engine) -> None:
+def test_prefix_search(seeded: Engine) -> None:
     with seeded.connect() as conn:
-        hits = search(conn, 'Toyota* "robotics AND')
-        assert {h.belongs_to for h in hits} >= {"toyota-insait-funding-commitment"}
-        with pytest.raises(EmptySearch):
-            search(conn, "   ")
+        assert search(conn, "toy") == [], "a whole word without * is not a prefix"
+        hits = search(conn, "toy*")
+        assert any(h.kind == "entity" and h.belongs_to == "toyota" for h in hits)
+        assert {h.belongs_to for h in search(conn, "Toy* robot*")} >= {
+            "toyota-insait-funding-commitment"
+        }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Toyota* "robotics AND',
+        "toyota OR NOT (",
+        "toyota:* & !'",
+        "toyota NEAR/2 )",
+        "toyota\\ ^ ~ -x",
+        "'toyota'",
+    ],
+)
+def test_search_text_is_never_syntax(seeded: Engine, text: str) -> None:
+    with seeded.connect() as conn:
+        hits = search(conn, text)
+    assert all(h.rank >= 1 for h in hits)
+
+
+def test_search_without_words_is_refused(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        for text in ("   ", "*", "\"' ( ) :*"):
+            with pytest.raises(EmptySearch):
+                search(conn, text)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from factdb import __version__
-from factdb.cli import check, db, imports, query, report, seed
+from factdb.cli import catalog, check, db, imports, query, report, seed
 from factdb.cli._common import DbOption, new_app
 from factdb.config import DEBUG, GLOBAL_DB
 
@@ -24,6 +24,7 @@ app.command("verify")(check.verify)
 app.command("coverage")(check.coverage)
 app.command("sql")(query.sql)
 app.command("search")(query.search)
+app.command("tables")(catalog.tables)
 
 
 def _version(value: bool) -> None:

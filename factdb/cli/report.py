@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from factdb.cli._common import DbOption, engine_for, fail, new_app
+from factdb.cli._common import DbOption, engine_for, new_app
+from factdb.errors import InvalidOption
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -18,11 +19,65 @@ if TYPE_CHECKING:
 app = new_app("Reports on the facts: each renders as table, JSON, JSON Lines, CSV or Markdown.")
 
 FORMAT_HELP = "table (rich on a terminal, plain when piped), json, jsonl, csv or markdown."
-FormatOption = Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)]
+YEARS = (1900, 2100)
+
+
+def _check_format(value: str) -> str:
+    from factdb.render import check_format
+
+    return check_format(value)
+
+
+def _check_year(value: int | None) -> int | None:
+    if value is not None and not YEARS[0] <= value <= YEARS[1]:
+        raise InvalidOption(f"--year: {value} is not a year from {YEARS[0]} to {YEARS[1]}")
+    return value
+
+
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help=FORMAT_HELP, callback=_check_format)
+]
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        metavar="A,B,C",
+        help="Only these columns, in this order (table, csv, markdown).",
+        show_default=False,
+    ),
+]
+CsvRawOption = Annotated[
+    bool,
+    typer.Option(
+        "--csv-raw",
+        help="CSV cells exactly as stored: no leading ' before =, +, -, @ "
+        "(spreadsheets run such cells as formulas).",
+    ),
+]
+SectionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--section",
+        metavar="NAME",
+        help="Only this section (needed for csv).",
+        show_default=False,
+    ),
+]
+YearOption = Annotated[
+    int | None,
+    typer.Option(help=f"Only this year ({YEARS[0]}..{YEARS[1]}).", callback=_check_year),
+]
 
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def terminal_width() -> int:
+    """The terminal's width in columns ($COLUMNS wins), for rich tables."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 @contextmanager
@@ -40,15 +95,58 @@ def emit(text: str) -> None:
     typer.echo(text, nl=False)
 
 
-def _rows(fetch: Callable[[Connection], list[Any]], db: str | None, fmt: str, **kw: Any) -> None:
-    from factdb.render import UnknownFormat, render
+def show(
+    rows: list[Any],
+    fmt: str,
+    columns: str | None,
+    csv_raw: bool,
+    default: list[str] | None = None,
+    priority: tuple[str, ...] = (),
+) -> None:
+    """Render rows as asked: ``--columns`` when given, else the report's default columns.
 
+    ``priority`` names the columns a narrow terminal keeps first.
+    """
+    from factdb.render import render
+
+    chosen = parse_columns(columns)
+    emit(
+        render(
+            rows,
+            fmt,
+            terminal=is_terminal(),
+            columns=chosen or default,
+            width=terminal_width(),
+            csv_raw=csv_raw,
+            priority=priority,
+            chosen=chosen is not None,
+        )
+    )
+
+
+def parse_columns(columns: str | None) -> list[str] | None:
+    from factdb.render import parse_columns as parse
+
+    return parse(columns)
+
+
+def _rows(
+    fetch: Callable[[Connection], list[Any]],
+    row_type: type,
+    db: str | None,
+    fmt: str,
+    columns: str | None,
+    csv_raw: bool,
+    default: list[str] | None = None,
+    priority: tuple[str, ...] = (),
+) -> None:
+    """Check ``--columns`` against the row's fields, then query and render."""
+    from factdb.render import check_columns, fields_of
+
+    check_columns(parse_columns(columns), fields_of(row_type))
     with reading(db) as conn:
         rows = fetch(conn)
-    try:
-        emit(render(rows, fmt, terminal=is_terminal(), **kw))
-    except UnknownFormat as exc:
-        raise fail(str(exc)) from None
+    show(rows, fmt, columns, csv_raw, default, priority)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -59,7 +157,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
     try:
         parsed = parse_partial_date(value)
     except ValueError:
-        raise fail(f"{option}: {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD") from None
+        raise InvalidOption(f"{option}: {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD") from None
     return parsed.date
 
 
@@ -69,35 +167,37 @@ def briefing(
     partner: Annotated[str, typer.Argument(help="Partner country.")] = "japan",
     db: DbOption = None,
     fmt: FormatOption = "table",
+    section: SectionOption = None,
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Where two countries stand: relationship, people, events, trade, cooperation, claims."""
-    from factdb.render import render_document
+    from factdb.render import (
+        BRIEFING_SECTIONS,
+        briefing_document,
+        check_document_options,
+        render_document,
+    )
+
+    chosen = parse_columns(columns)
+    check_document_options(fmt, BRIEFING_SECTIONS, section, chosen)
     from factdb.reports.briefing import briefing as build
 
     with reading(db) as conn:
         doc = build(conn, country, partner)
-    header = {"country": doc.country, "partner": doc.partner}
-    if fmt in ("json", "jsonl"):
-        sections: dict[str, Any] = {"sections": doc.sections, "sources": doc.sources}
-        emit(render_document(header, sections, fmt))
-        return
-    readable: dict[str, Any] = {
-        name: [
-            {"sources": "".join(f"[{n}]" for n in line.sources), "line": line.text}
-            for line in lines
-        ]
-        for name, lines in doc.sections.items()
-    }
-    readable["sources"] = [
-        {
-            "n": f"[{s.n}]",
-            "source": f"{s.publisher or ''}, {s.title or s.slug}",
-            "published": s.published,
-            "url": s.url or "",
-        }
-        for s in doc.sources
-    ]
-    emit(render_document(header, readable, fmt, terminal=is_terminal()))
+    header, sections = briefing_document(doc, fmt, section)
+    emit(
+        render_document(
+            header,
+            sections,
+            fmt,
+            terminal=is_terminal(),
+            section=section,
+            columns=chosen,
+            width=terminal_width(),
+            csv_raw=csv_raw,
+        )
+    )
 
 
 @app.command()
@@ -111,16 +211,25 @@ def timeline(
     date_to: Annotated[str | None, typer.Option("--to", help="To date (YYYY[-MM[-DD]]).")] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Events in date order with the precision they have; undated events are listed last."""
+    from factdb.reports.timeline import TimelineRow
     from factdb.reports.timeline import timeline as build
 
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    if start is not None and end is not None and start > end:
+        raise InvalidOption(f"--from {date_from} is after --to {date_to}; swap them")
     _rows(
         lambda c: build(c, entity, start, end),
+        TimelineRow,
         db,
         fmt,
-        columns=["when", "kind", "title", "location", "participants", "sources"],
+        columns,
+        csv_raw,
+        ["when", "kind", "title", "location", "participants", "sources"],
+        ("when", "title", "participants", "kind"),
     )
 
 
@@ -129,67 +238,82 @@ def entity(
     name: Annotated[str, typer.Argument(help="Slug, name or alias (any case).")],
     db: DbOption = None,
     fmt: FormatOption = "table",
+    section: SectionOption = None,
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Everything about one entity: aliases, identifiers, roles, events, relations, claims."""
-    from factdb.render import render_document
+    from factdb.render import (
+        ENTITY_SECTIONS,
+        check_document_options,
+        entity_document,
+        render_document,
+    )
+
+    chosen = parse_columns(columns)
+    check_document_options(fmt, ENTITY_SECTIONS, section, chosen)
     from factdb.reports.entity import entity_report
 
     with reading(db) as conn:
         report = entity_report(conn, name)
-    header = {
-        "slug": report.slug,
-        "kind": report.kind,
-        "name": report.name,
-        "description": report.description,
-        "aliases": report.aliases,
-        "identifiers": report.identifiers,
-        "sources": report.sources,
-    }
-    sections = {
-        "roles": report.roles,
-        "events": report.events,
-        "relations": report.relations,
-        "claims_made": report.claims_made,
-        "claims_about": report.claims_about,
-    }
-    emit(render_document(header, sections, fmt, terminal=is_terminal()))
+    header, sections = entity_document(report)
+    emit(
+        render_document(
+            header,
+            sections,
+            fmt,
+            terminal=is_terminal(),
+            section=section,
+            columns=chosen,
+            width=terminal_width(),
+            csv_raw=csv_raw,
+        )
+    )
+
+
+TRADE_COLUMNS = [
+    "reporter",
+    "partner",
+    "period",
+    "flow",
+    "commodity",
+    "value",
+    "currency",
+    "qualifier",
+    "status",
+    "sources",
+]
 
 
 @app.command()
 def trade(
     reporter: Annotated[str | None, typer.Option(help="Reporter country.")] = None,
     partner: Annotated[str | None, typer.Option(help="Partner country or area.")] = None,
-    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    year: YearOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Trade figures by period and flow, with qualifier, status and source."""
-    from factdb.render import render
+    from factdb.render import check_columns, fields_of, with_bars
+    from factdb.reports.trade import TradeRow
     from factdb.reports.trade import trade as build
 
+    chosen = parse_columns(columns)
+    check_columns(chosen, fields_of(TradeRow))
     with reading(db) as conn:
         rows = build(conn, reporter, partner, year)
-    columns = [
-        "reporter",
-        "partner",
-        "period",
-        "flow",
-        "commodity",
-        "value",
-        "currency",
-        "qualifier",
-        "status",
-        "sources",
-    ]
-    if fmt == "table" and is_terminal() and rows:
-        top = max(r.value for r in rows) or 1
-        decorated = [
-            {**{c: getattr(r, c) for c in columns}, "": "█" * max(1, round(20 * r.value / top))}
-            for r in rows
-        ]
-        emit(render(decorated, fmt, terminal=True, columns=[*columns, ""]))
+    if fmt == "table" and is_terminal() and chosen is None:
+        show(with_bars(rows, TRADE_COLUMNS), fmt, None, csv_raw)
         return
-    emit(render(rows, fmt, terminal=is_terminal(), columns=columns))
+    show(rows, fmt, columns, csv_raw, TRADE_COLUMNS)
+
+
+def _check_graph_format(value: str) -> str:
+    from factdb.render import FORMATS, check_format
+
+    return check_format(value, (*FORMATS, "mermaid", "dot"))
 
 
 @app.command()
@@ -197,19 +321,27 @@ def network(
     entity: Annotated[str | None, typer.Argument(help="Only edges touching this entity.")] = None,
     db: DbOption = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=FORMAT_HELP + " Also mermaid, dot.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help=FORMAT_HELP + " Also mermaid, dot.",
+            callback=_check_graph_format,
+        ),
     ] = "table",
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Who met, signed with, organised, funded or partnered with whom, with event and source."""
+    from factdb.reports.network import Edge, to_dot, to_mermaid
     from factdb.reports.network import network as build
-    from factdb.reports.network import to_dot, to_mermaid
 
     if fmt in ("mermaid", "dot"):
         with reading(db) as conn:
             edges = build(conn, entity)
         emit(to_mermaid(edges) if fmt == "mermaid" else to_dot(edges))
         return
-    _rows(lambda c: build(c, entity), db, fmt)
+    _rows(lambda c: build(c, entity), Edge, db, fmt, columns, csv_raw)
 
 
 @app.command()
@@ -217,15 +349,22 @@ def claims(
     by: Annotated[str | None, typer.Option(help="Only claims made by this entity.")] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Claims, with who made them: statements factdb records as someone's, not its own."""
+    from factdb.reports.claims import RelationRow
     from factdb.reports.claims import claims as build
 
     _rows(
         lambda c: build(c, by),
+        RelationRow,
         db,
         fmt,
-        columns=["claimed_by", "subject", "predicate", "object", "value", "sources"],
+        columns,
+        csv_raw,
+        ["claimed_by", "subject", "predicate", "object", "value", "sources"],
+        ("subject", "predicate", "object", "value", "claimed_by"),
     )
 
 
@@ -234,29 +373,46 @@ def evidence(
     source: Annotated[str | None, typer.Option(help="Only this source's evidence.")] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Every fact with its quote, source and character span."""
+    from factdb.reports.evidence import EvidenceRow
     from factdb.reports.evidence import evidence as build
 
-    _rows(lambda c: build(c, source), db, fmt)
+    _rows(
+        lambda c: build(c, source),
+        EvidenceRow,
+        db,
+        fmt,
+        columns,
+        csv_raw,
+        priority=("fact", "quote", "source"),
+    )
 
 
 @app.command()
 def reconcile(
     reporter: Annotated[str | None, typer.Option(help="Reporter country.")] = None,
     partner: Annotated[str | None, typer.Option(help="Partner country.")] = None,
-    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    year: YearOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
+    columns: ColumnsOption = None,
+    csv_raw: CsvRawOption = False,
 ) -> None:
     """Stated trade figures beside official ones: difference, percentage, mirror data."""
+    from factdb.reports.reconcile import ReconcileRow
     from factdb.reports.reconcile import reconcile as build
 
     _rows(
         lambda c: build(c, reporter, partner, year),
+        ReconcileRow,
         db,
         fmt,
-        columns=[
+        columns,
+        csv_raw,
+        [
             "reporter",
             "partner",
             "period",
@@ -271,4 +427,5 @@ def reconcile(
             "percent",
             "note",
         ],
+        ("period", "flow", "stated_value", "official_value", "difference", "percent", "basis"),
     )
