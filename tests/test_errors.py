@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,8 +44,14 @@ def digest(path: Path) -> str:
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A quickstart database, built once; tests copy it before changing anything."""
     path = tmp_path_factory.mktemp("seeded") / "factdb.sqlite3"
-    result = CliRunner().invoke(app, ["quickstart", "--db", str(path)])
-    assert result.exit_code == 0, result.output
+    # A process of its own: on exit it checkpoints the WAL, so the file alone holds everything.
+    done = subprocess.run(
+        [sys.executable, "-m", "factdb", "quickstart", "--db", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
     return path
 
 
