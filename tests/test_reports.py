@@ -58,8 +58,9 @@ def test_briefing(seeded: Engine) -> None:
     assert {"Integrated circuits", "Essential oils", "Electrical transformers"} <= goods
     sectors = {line["data"]["sector"] for line in sections["investment_sectors"]}
     assert sectors == {"Automotive", "Electronics", "Energy", "Medical equipment"}
-    cooperation = " ".join(line["text"] for line in sections["cooperation"])
-    assert "INSAIT" in cooperation and "RIKEN" in cooperation and "Toyota" in cooperation
+    # INSAIT, RIKEN and Toyota are tied to no country in the seeds alone: their cooperation
+    # belongs to the pair once a source says where they are (tests/test_pairs.py)
+    assert all("INSAIT" not in line["text"] for line in sections["cooperation"])
     timeline_lines = [line["data"]["when"] for line in sections["timeline"]]
     assert "2025-05-20" in timeline_lines and "undated (earlier)" in timeline_lines
     for name, lines in sections.items():
