@@ -129,9 +129,10 @@ def resolve_entity(conn: Connection, name: str) -> EntityRef:
 
 def _all_names(conn: Connection) -> list[tuple[int, str]]:
     """(entity id, name) for every slug, name and alias: only for misses, to suggest names."""
+    # slugs first: where a slug and a name fold alike, the name is what a miss suggests
     return [
-        *((r.id, r.name) for r in conn.execute(sa.select(Entity.id, Entity.name))),
         *((r.id, r.slug) for r in conn.execute(sa.select(Entity.id, Entity.slug))),
+        *((r.id, r.name) for r in conn.execute(sa.select(Entity.id, Entity.name))),
         *(
             (r.entity_id, r.name)
             for r in conn.execute(sa.select(EntityAlias.entity_id, EntityAlias.name))
