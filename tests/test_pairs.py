@@ -215,8 +215,8 @@ def test_briefing_either_order_same_facts(corpus: Engine) -> None:
 
 
 def test_claims_of_a_pair_need_both_sides(corpus: Engine) -> None:
-    """Radev's claims about Japan belong to Bulgaria–Japan; his claims about Bulgaria alone, or
-    Ishiba's about two regions, belong to no pair."""
+    """Radev's claims about Japan belong to Bulgaria–Japan; his claims about Bulgaria alone,
+    Ishiba's about two regions, or a commentator's tied to no country, belong to no pair."""
     claimed = {
         line["data"]["relation"]
         for line in briefing_json(corpus, "bulgaria", "japan")["sections"]["claims"]
@@ -225,6 +225,11 @@ def test_claims_of_a_pair_need_both_sides(corpus: Engine) -> None:
     assert "japan-business-model-example" in claimed
     assert "bulgaria-favourable-tax-policies" not in claimed
     assert "euro-atlantic-pacific-security-interconnected" not in claimed
+    assert "dimitrov-bulgaria-japan-natural-partners" not in claimed, "tied to no country"
+    with corpus.connect() as conn:
+        assert [c.slug for c in claims(conn, by="ivo-dimitrov")] == [
+            "dimitrov-bulgaria-japan-natural-partners"
+        ]
 
 
 @pytest.mark.parametrize("name", list(PAIRS))

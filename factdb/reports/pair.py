@@ -95,7 +95,7 @@ class Pair:
         columns = (Relation.subject_id, Relation.object_id, Relation.context_id)
         claimant = Relation.claimed_by_id
         return sa.select(Relation.id).where(
-            claimant.is_not(None),
+            sa.or_(self.touches("a", claimant), self.touches("b", claimant)),
             self.touches("a", *columns, claimant),
             self.touches("b", *columns, claimant),
         )
