@@ -216,3 +216,34 @@ def test_every_report_within_stock_parameter_limits(limited: Connection) -> None
     assert claims(limited)
     assert evidence(limited)
     assert trade(limited, "BGR", "JPN", 2024)
+
+
+def test_briefing_reads_trade_rows_by_index(conn: Connection) -> None:
+    """Every statement of the briefing that reads trade_flows finds its rows through the
+    (reporter, partner) index: the briefing's cost follows the pair, not the table."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "trade_flows" in statement and not statement.startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE trade_flows")
+    sa.event.listen(conn.engine, "before_cursor_execute", capture)
+    try:
+        briefing(conn, "bulgaria", "japan")
+    finally:
+        sa.event.remove(conn.engine, "before_cursor_execute", capture)
+    assert len(statements) >= 3
+    for statement, parameters in statements:
+        if conn.dialect.name == "sqlite":
+            plan = " | ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
+            assert "SCAN trade_flows" not in plan, plan
+        else:
+            plan = " | ".join(
+                str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+            )
+            assert "Seq Scan on trade_flows" not in plan, plan
