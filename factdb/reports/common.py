@@ -90,7 +90,10 @@ def resolve_entity(conn: Connection, name: str) -> EntityRef:
     wanted = name.strip()
     if not wanted or len(wanted) > MAX_NAME_LENGTH:
         shown = wanted if len(wanted) <= 40 else wanted[:40] + "..."
-        raise EntityNotFound(f"no entity named {shown!r} ({len(wanted)} characters)")
+        raise EntityNotFound(
+            f"no entity named {shown!r} ({len(wanted)} characters; a name, alias or slug has "
+            f"1 to {MAX_NAME_LENGTH})"
+        )
     exact = conn.execute(sa.select(*_COLUMNS).where(Entity.slug == wanted)).first()
     if exact is not None:
         return _ref(exact)
