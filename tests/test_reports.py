@@ -121,6 +121,19 @@ def test_trade_report(seeded: Engine) -> None:
     assert len(halves) == 3
 
 
+def test_trade_between_two_countries_holds_both_directions(seeded: Engine) -> None:
+    """The seeds hold Bulgaria's figures with Japan only: asked the other way round, they
+    come as mirror rows, not as nothing."""
+    rows = run_json(seeded, "report", "trade", "--reporter", "JPN", "--partner", "bg")
+    assert len(rows) == 7
+    assert {(r["reporter"], r["partner"], r["mirror"]) for r in rows} == {
+        ("Bulgaria", "Japan", True)
+    }
+    direct = run_json(seeded, "report", "trade", "--reporter", "bulgaria", "--partner", "japan")
+    assert {r["mirror"] for r in direct} == {False}
+    assert [r["value"] for r in direct] == [r["value"] for r in rows]
+
+
 def test_trade_csv_and_markdown(seeded: Engine) -> None:
     url = seeded.url.render_as_string(hide_password=False)
     out = runner.invoke(app, ["report", "trade", "--db", url, "--format", "csv"]).stdout
