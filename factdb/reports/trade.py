@@ -7,6 +7,7 @@ not bind one parameter per row (sources are looked up by subquery).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,6 +42,7 @@ class TradeRow:
     mirror: bool = False
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred distinct periods label a million rows
 def period_label(year: int, month: int, months: int) -> str:
     """ "2024", "2024-03" or "2024 Jan–Jun"."""
     if month == 0:
