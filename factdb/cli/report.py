@@ -281,6 +281,7 @@ TRADE_COLUMNS = [
     "currency",
     "qualifier",
     "status",
+    "mirror",
     "sources",
 ]
 

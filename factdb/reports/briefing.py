@@ -1,19 +1,32 @@
-"""The one-page answer to "where do two countries stand", every line with numbered sources."""
+"""The one-page answer to "where do two countries stand", every line with numbered sources.
+
+One function per section, each with its pair filter in view; the filters themselves
+(which entities, events, relations and claims belong to the pair) live in
+``factdb.reports.pair``. A briefing summarises: official statistics appear as the latest
+annual totals and one line pointing to ``report trade`` and ``report reconcile``, so its
+cost does not grow with the trade table. It must not render anything.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 
-from factdb.models import Entity, EntityIdentifier, Event, EventParticipant, Role, Source
+from factdb.comtrade.importer import SERIES
+from factdb.errors import InvalidOption
+from factdb.models import TOTAL_COMMODITY, Entity, EntityIdentifier, Relation, Role, Source
+from factdb.models import TradeFlow as TF
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import date_label, resolve_entity
-from factdb.reports.entity import roles_of
+from factdb.reports.common import EntityRef, date_label, resolve_entity
+from factdb.reports.entity import roles_where
+from factdb.reports.pair import Pair
 from factdb.reports.timeline import timeline
-from factdb.reports.trade import trade
+from factdb.reports.trade import TradeRow, trade_query, trade_rows
 
 SECTIONS = (
     "relationship",
@@ -25,6 +38,8 @@ SECTIONS = (
     "cooperation",
     "claims",
 )
+COOPERATION_EVENTS = ("memorandum", "funding_commitment")
+COOPERATION_PREDICATES = ["cooperates_with", "funds"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +70,26 @@ class Briefing:
 class _Numbering:
     def __init__(self) -> None:
         self.order: list[str] = []
+        self._index: dict[str, int] = {}
 
     def refs(self, slugs: list[str]) -> list[int]:
-        out = []
         for slug in slugs:
-            if slug not in self.order:
+            if slug not in self._index:
                 self.order.append(slug)
-            out.append(self.order.index(slug) + 1)
-        return sorted(set(out))
+                self._index[slug] = len(self.order)
+        return sorted({self._index[slug] for slug in slugs})
+
+
+@dataclass(frozen=True)
+class _Context:
+    conn: Connection
+    a: EntityRef
+    b: EntityRef
+    pair: Pair
+    numbering: _Numbering
+
+    def line(self, text: str, sources: list[str], data: dict[str, Any]) -> BriefingLine:
+        return BriefingLine(text, self.numbering.refs(sources), data)
 
 
 def _money(value: Any) -> str:
@@ -75,155 +102,264 @@ def _relation_text(row: RelationRow) -> str:
     return " ".join(p for p in [*parts, context] if p)
 
 
-def briefing(conn: Connection, country: str = "bulgaria", partner: str = "japan") -> Briefing:
-    a, b = resolve_entity(conn, country), resolve_entity(conn, partner)
-    numbering = _Numbering()
-    out = Briefing(a.name, b.name, {name: [] for name in SECTIONS})
-
-    for row in relations(conn, about=a.slug, predicates=["partnership"]):
-        if {row.subject, row.object} != {a.name, b.name}:
-            continue
+def relationship(ctx: _Context) -> list[BriefingLine]:
+    """The level of the relationship: partnership relations between exactly the two."""
+    a, b = ctx.a.id, ctx.b.id
+    between = sa.select(Relation.id).where(
+        sa.or_(
+            sa.and_(Relation.subject_id == a, Relation.object_id == b),
+            sa.and_(Relation.subject_id == b, Relation.object_id == a),
+        )
+    )
+    out = []
+    for row in relations(ctx.conn, predicates=["partnership"], within=between):
         since = f" since {row.valid_from}" if row.valid_from != "undated" else ""
         until = f" until {row.valid_to}" if row.valid_to else ""
-        out.sections["relationship"].append(
-            BriefingLine(
-                f"{row.value}{since}{until} ({row.rank})",
-                numbering.refs(row.sources),
-                {
-                    "level": row.value,
-                    "since": row.valid_from,
-                    "until": row.valid_to,
-                    "rank": row.rank,
-                },
+        data = {"level": row.value, "since": row.valid_from, "until": row.valid_to}
+        out.append(
+            ctx.line(
+                f"{row.value}{since}{until} ({row.rank})", row.sources, data | {"rank": row.rank}
             )
         )
+    return out
 
-    roles = roles_of(conn, [a.id, b.id])
-    for role in roles:
-        state = "current" if role.current else f"former (ended {role.valid_to})"
-        out.sections["people"].append(
-            BriefingLine(
+
+def people(ctx: _Context) -> list[BriefingLine]:
+    """Roles, in either country or a body tied to it, of people who take part in the pair's
+    events, relations or claims. A role still held reads "as of" its newest source's date."""
+    sides = sa.union(ctx.pair.side("a"), ctx.pair.side("b")).subquery()
+    condition = sa.and_(
+        Role.person_id.in_(ctx.pair.people()),
+        Role.organisation_id.in_(sa.select(sides.c.id)),
+    )
+    out = []
+    for role in roles_where(ctx.conn, condition):
+        state = f"as of {role.as_of}" if role.current else f"former (ended {role.valid_to})"
+        out.append(
+            ctx.line(
                 f"{role.person}: {role.title} of {role.organisation}, {state}",
-                numbering.refs(role.sources),
+                role.sources,
                 {
                     "person": role.person,
                     "title": role.title,
                     "of": role.organisation,
                     "current": role.current,
+                    "as_of": role.as_of,
                 },
             )
         )
+    return out
 
-    people = set(
-        conn.scalars(sa.select(Role.person_id).where(Role.organisation_id.in_([a.id, b.id])))
-    ) | {a.id, b.id}
-    events = set(
-        conn.scalars(
-            sa.select(EventParticipant.event_id).where(EventParticipant.entity_id.in_(people))
+
+def events(ctx: _Context) -> list[BriefingLine]:
+    """Events with both sides among their participants or place, and the events inside them."""
+    return [
+        ctx.line(
+            f"{dated.when}: {dated.title}",
+            dated.sources,
+            {
+                "when": dated.when,
+                "date": dated.date.isoformat() if dated.date else None,
+                "precision": dated.precision,
+                "event": dated.slug,
+                "kind": dated.kind,
+            },
         )
+        for dated in timeline(ctx.conn, within=ctx.pair.events())
+    ]
+
+
+def _trade_line(ctx: _Context, figure: TradeRow, official: bool) -> BriefingLine:
+    qualifier = "" if figure.qualifier == "exact" else f"{figure.qualifier} "
+    derived = f"; derived: {figure.method}" if figure.derived else ""
+    kind = "official, " if official else ""
+    return ctx.line(
+        f"{figure.period} {figure.reporter} {figure.flow} with {figure.partner}: {qualifier}"
+        f"{_money(figure.value)} {figure.currency} ({kind}{figure.status}{derived})",
+        figure.sources,
+        {
+            "period": figure.period,
+            "reporter": figure.reporter,
+            "partner": figure.partner,
+            "flow": figure.flow,
+            "value": str(figure.value),
+            "currency": figure.currency,
+            "qualifier": figure.qualifier,
+            "status": figure.status,
+            "derived": figure.derived,
+            "series": figure.series,
+            "official": official,
+        },
     )
-    for _ in range(3):  # take in the events that are part of these (a forum inside a visit)
-        events |= set(conn.scalars(sa.select(Event.id).where(Event.parent_id.in_(events))))
-    slugs = set(conn.scalars(sa.select(Event.slug).where(Event.id.in_(events))))
-    for dated in timeline(conn):
-        if dated.slug not in slugs:
-            continue
-        out.sections["timeline"].append(
-            BriefingLine(
-                f"{dated.when}: {dated.title}",
-                numbering.refs(dated.sources),
-                {
-                    "when": dated.when,
-                    "date": dated.date.isoformat() if dated.date else None,
-                    "precision": dated.precision,
-                    "event": dated.slug,
-                    "kind": dated.kind,
-                },
+
+
+def trade(ctx: _Context) -> list[BriefingLine]:
+    """Figures sources state, either direction; of official statistics only the latest annual
+    total of each reporter and flow, then one line pointing to the full reports. Every query
+    leads with (reporter, partner), the natural key's index."""
+    conn, a, b = ctx.conn, ctx.a, ctx.b
+    t = TF.__table__
+    query = trade_query(conn, a.slug, b.slug)
+    stated = trade_rows(conn, query.where(t.c.series != SERIES))
+    latest = aliased(TF)
+    newest_year = (
+        sa.select(sa.func.max(latest.year))
+        .where(
+            latest.reporter_id == t.c.reporter_id,
+            latest.partner_id == t.c.partner_id,
+            latest.flow == t.c.flow,
+            latest.series == SERIES,
+            latest.month == 0,
+            latest.commodity_code == TOTAL_COMMODITY,
+        )
+        .scalar_subquery()
+    )
+    totals = trade_rows(
+        conn,
+        query.where(
+            t.c.series == SERIES,
+            t.c.month == 0,
+            t.c.commodity_code == TOTAL_COMMODITY,
+            t.c.year == newest_year,
+        ),
+    )
+    out = [_trade_line(ctx, f, official=False) for f in stated]
+    out += [_trade_line(ctx, f, official=True) for f in totals]
+    pair = sa.or_(
+        sa.and_(TF.reporter_id == a.id, TF.partner_id == b.id),
+        sa.and_(TF.reporter_id == b.id, TF.partner_id == a.id),
+    )
+    count = conn.scalar(sa.select(sa.func.count()).where(pair, TF.series == SERIES)) or 0
+    if count > len(totals):
+        official_sources = list(
+            conn.scalars(
+                sa.select(Source.slug)
+                .join(TF, TF.source_id == Source.id)
+                .where(pair, TF.series == SERIES)
+                .distinct()
+                .order_by(Source.slug)
             )
         )
-
-    for figure in trade(conn, a.slug, b.slug) + trade(conn, b.slug, a.slug):
-        qualifier = "" if figure.qualifier == "exact" else f"{figure.qualifier} "
-        derived = f"; derived: {figure.method}" if figure.derived else ""
-        out.sections["trade"].append(
-            BriefingLine(
-                f"{figure.period} {figure.reporter} {figure.flow} with {figure.partner}: "
-                f"{qualifier}"
-                f"{_money(figure.value)} {figure.currency} ({figure.status}{derived})",
-                numbering.refs(figure.sources),
-                {
-                    "period": figure.period,
-                    "reporter": figure.reporter,
-                    "partner": figure.partner,
-                    "flow": figure.flow,
-                    "value": str(figure.value),
-                    "currency": figure.currency,
-                    "qualifier": figure.qualifier,
-                    "status": figure.status,
-                    "derived": figure.derived,
-                    "series": figure.series,
-                },
+        commands = [
+            f"factdb report trade --reporter {a.slug} --partner {b.slug}",
+            f"factdb report reconcile --reporter {a.slug} --partner {b.slug}",
+        ]
+        out.append(
+            ctx.line(
+                f"{count:,} official figures in all (months, commodities, earlier years): "
+                f"see `{commands[0]}` and `{commands[1]}`",
+                official_sources,
+                {"official_rows": count, "see": commands},
             )
         )
+    return out
 
-    hs = {
-        name: code
-        for name, code in conn.execute(
+
+def _directed(
+    ctx: _Context, predicate: str, make: Callable[[RelationRow, str], BriefingLine]
+) -> list[BriefingLine]:
+    """Relations of ``predicate`` from an entity tied to one side, in the context of the other
+    ("Bulgaria exports integrated circuits to Japan"), both ways."""
+    out = []
+    for source, target in (("a", "b"), ("b", "a")):
+        within = sa.select(Relation.id).where(
+            Relation.subject_id.in_(ctx.pair.side(source)),
+            Relation.context_id.in_(ctx.pair.side(target)),
+            Relation.object_id.is_not(None),
+            Relation.claimed_by_id.is_(None),
+        )
+        for row in relations(ctx.conn, predicates=[predicate], within=within):
+            out.append(make(row, target))
+    return out
+
+
+def export_goods(ctx: _Context) -> list[BriefingLine]:
+    hs = dict(
+        ctx.conn.execute(
             sa.select(Entity.name, EntityIdentifier.value)
             .join(EntityIdentifier, EntityIdentifier.entity_id == Entity.id)
             .where(EntityIdentifier.scheme == "hs")
-        )
-    }
-    for row in relations(conn, about=a.slug, predicates=["exports_product"]):
-        if row.subject == a.name and row.context == b.name and row.object:
-            code = f" (HS {hs[row.object]})" if row.object in hs else ""
-            out.sections["export_goods"].append(
-                BriefingLine(
-                    f"{row.object}{code}",
-                    numbering.refs(row.sources),
-                    {"product": row.object, "hs": hs.get(row.object)},
-                )
-            )
-    for row in relations(conn, about=b.slug, predicates=["invests_in_sector"]):
-        if row.subject == b.name and row.context == a.name and row.object:
-            out.sections["investment_sectors"].append(
-                BriefingLine(row.object, numbering.refs(row.sources), {"sector": row.object})
-            )
+        ).all()
+    )
 
-    for event in timeline(conn):
-        if event.kind in ("memorandum", "funding_commitment"):
-            out.sections["cooperation"].append(
-                BriefingLine(
-                    f"{event.when}: {event.title}",
-                    numbering.refs(event.sources),
-                    {
-                        "when": event.when,
-                        "event": event.slug,
-                        "kind": event.kind,
-                        "participants": event.participants,
-                    },
-                )
-            )
-    for row in relations(conn, predicates=["cooperates_with", "funds"]):
-        out.sections["cooperation"].append(
-            BriefingLine(
-                _relation_text(row),
-                numbering.refs(row.sources),
-                {"relation": row.slug, "predicate": row.predicate},
-            )
+    def make(row: RelationRow, _: str) -> BriefingLine:
+        product = row.object or ""
+        code = f" (HS {hs[product]})" if product in hs else ""
+        return ctx.line(
+            f"{product}{code}: {row.subject} to {row.context}",
+            row.sources,
+            {"product": product, "hs": hs.get(product), "exporter": row.subject, "to": row.context},
         )
 
-    speakers = {role.person for role in roles}
-    for row in relations(conn, claims_only=True):
-        if row.claimed_by in speakers:
-            out.sections["claims"].append(
-                BriefingLine(
-                    f"{row.claimed_by}: {_relation_text(row)}",
-                    numbering.refs(row.sources),
-                    {"claimed_by": row.claimed_by, "relation": row.slug},
-                )
-            )
+    return _directed(ctx, "exports_product", make)
 
+
+def investment_sectors(ctx: _Context) -> list[BriefingLine]:
+    def make(row: RelationRow, _: str) -> BriefingLine:
+        return ctx.line(
+            f"{row.object}: {row.subject} in {row.context}",
+            row.sources,
+            {"sector": row.object, "investor": row.subject, "in": row.context},
+        )
+
+    return _directed(ctx, "invests_in_sector", make)
+
+
+def cooperation(ctx: _Context) -> list[BriefingLine]:
+    """Memoranda and funding commitments among the pair's events; cooperates_with and funds
+    relations that touch both sides."""
+    out = [
+        ctx.line(
+            f"{event.when}: {event.title}",
+            event.sources,
+            {
+                "when": event.when,
+                "event": event.slug,
+                "kind": event.kind,
+                "participants": event.participants,
+            },
+        )
+        for event in timeline(ctx.conn, within=ctx.pair.events())
+        if event.kind in COOPERATION_EVENTS
+    ]
+    for row in relations(ctx.conn, predicates=COOPERATION_PREDICATES, within=ctx.pair.relations()):
+        out.append(
+            ctx.line(
+                _relation_text(row), row.sources, {"relation": row.slug, "predicate": row.predicate}
+            )
+        )
+    return out
+
+
+def claims(ctx: _Context) -> list[BriefingLine]:
+    """Claims by anyone tied to either side (people, government bodies, press services)
+    that, with their claimant, touch both sides."""
+    return [
+        ctx.line(
+            f"{row.claimed_by}: {_relation_text(row)}",
+            row.sources,
+            {"claimed_by": row.claimed_by, "relation": row.slug},
+        )
+        for row in relations(ctx.conn, claims_only=True, within=ctx.pair.claims())
+    ]
+
+
+BUILDERS: dict[str, Callable[[_Context], list[BriefingLine]]] = {
+    "relationship": relationship,
+    "people": people,
+    "timeline": events,
+    "trade": trade,
+    "export_goods": export_goods,
+    "investment_sectors": investment_sectors,
+    "cooperation": cooperation,
+    "claims": claims,
+}
+
+
+def _sources(conn: Connection, order: list[str]) -> list[SourceEntry]:
+    if not order:
+        return []
+    # one parameter per cited source (a handful), never per fact
     info = {
         s.slug: s
         for s in conn.execute(
@@ -234,10 +370,10 @@ def briefing(conn: Connection, country: str = "bulgaria", partner: str = "japan"
                 Source.url,
                 Source.published_on,
                 Source.published_precision,
-            ).where(Source.slug.in_(numbering.order or [""]))
+            ).where(Source.slug.in_(order))
         )
     }
-    out.sources = [
+    return [
         SourceEntry(
             n,
             slug,
@@ -246,6 +382,18 @@ def briefing(conn: Connection, country: str = "bulgaria", partner: str = "japan"
             info[slug].url,
             date_label(info[slug].published_on, info[slug].published_precision),
         )
-        for n, slug in enumerate(numbering.order, start=1)
+        for n, slug in enumerate(order, start=1)
     ]
+
+
+def briefing(conn: Connection, country: str = "bulgaria", partner: str = "japan") -> Briefing:
+    a, b = resolve_entity(conn, country), resolve_entity(conn, partner)
+    if a.id == b.id:
+        raise InvalidOption(
+            f"{country!r} and {partner!r} are both {a.name}: name two different countries"
+        )
+    ctx = _Context(conn, a, b, Pair(a.id, b.id), _Numbering())
+    out = Briefing(a.name, b.name)
+    out.sections = {name: BUILDERS[name](ctx) for name in SECTIONS}
+    out.sources = _sources(conn, ctx.numbering.order)
     return out

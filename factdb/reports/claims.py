@@ -9,7 +9,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, Relation
-from factdb.reports.common import date_label, end_label, orm_rows, resolve_entity, sources_by_fact
+from factdb.reports.common import (
+    AnySelect,
+    date_label,
+    end_label,
+    ids_of,
+    orm_rows,
+    resolve_entity,
+    sources_by_fact,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,9 @@ def relations(
     by: str | None = None,
     about: str | None = None,
     predicates: list[str] | None = None,
+    within: AnySelect | None = None,
 ) -> list[RelationRow]:
+    """Relations in subject order; ``within`` narrows them to a query of relation ids."""
     subject, obj, context, claimant = (aliased(Entity) for _ in range(4))
     query = (
         sa.select(
@@ -63,8 +73,10 @@ def relations(
         )
     if predicates:
         query = query.where(Relation.predicate.in_(predicates))
+    if within is not None:
+        query = query.where(Relation.id.in_(within))
     rows = orm_rows(conn, query)
-    sources = sources_by_fact(conn, "relation", [r.Relation.id for r in rows])
+    sources = sources_by_fact(conn, "relation", ids_of(query, Relation.id))
     return [
         RelationRow(
             slug=r.Relation.slug,

@@ -1,20 +1,33 @@
-"""Pieces shared by the reports: resolving entity names, date labels, source lists."""
+"""Pieces shared by the reports: resolving entity names, date labels, source lists.
+
+No report query may bind one parameter per row: fact sets are passed as subqueries (a
+``Select`` of ids), so a report over a million imported rows stays within every driver's
+parameter limit (PostgreSQL 65,535; SQLite's build limit, 32,766 on a stock build).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from factdb.errors import NotFound
-from factdb.models import FACT_COLUMNS, Entity, EntityAlias, Evidence, Source
+from factdb.models import FACT_COLUMNS, Entity, EntityAlias, EntityIdentifier, Evidence, Source
+
+#: any select, whatever its columns: a report query, or a query of fact ids
+AnySelect: TypeAlias = "sa.Select[*tuple[Any, ...]]"
+
+#: names longer than this are no entity's (names are at most 300 characters, slugs 200):
+#: refused at once, without a fuzzy search whose cost grows with the square of the length
+MAX_NAME_LENGTH = 300
+#: only names this short get "did you mean" suggestions
+SUGGEST_MAX_LENGTH = 200
 
 
 def orm_rows(conn: Connection, query: Any) -> list[Any]:
@@ -26,7 +39,7 @@ def orm_rows(conn: Connection, query: Any) -> list[Any]:
 
 
 class EntityNotFound(NotFound):
-    """No entity has that slug, name or alias; the message suggests the closest names."""
+    """No entity has that slug, name, alias or identifier; the message suggests close names."""
 
 
 @dataclass(frozen=True)
@@ -37,32 +50,97 @@ class EntityRef:
     kind: str
 
 
-def resolve_entity(conn: Connection, name: str) -> EntityRef:
-    """An entity by slug, name or alias, case-insensitively; a miss suggests close names."""
-    columns = (Entity.id, Entity.slug, Entity.name, Entity.kind)
-    # Reports pass slugs they resolved already: one indexed lookup, no scan of every name.
-    exact = conn.execute(sa.select(*columns).where(Entity.slug == name.strip())).first()
-    if exact is not None:
-        return EntityRef(exact.id, exact.slug, exact.name, str(exact.kind))
-    folded = name.strip().casefold()
-    rows = conn.execute(sa.select(*columns)).all()
-    for row in rows:
-        if folded in (row.slug.casefold(), row.name.casefold()):
-            return EntityRef(row.id, row.slug, row.name, str(row.kind))
-    by_id = {row.id: row for row in rows}
-    aliases = conn.execute(sa.select(EntityAlias.entity_id, EntityAlias.name)).all()
-    matches = {entity_id for entity_id, alias in aliases if alias.casefold() == folded}
-    if len(matches) == 1:
-        row = by_id[matches.pop()]
-        return EntityRef(row.id, row.slug, row.name, str(row.kind))
-    names = [r.name for r in rows] + [r.slug for r in rows] + [a for _, a in aliases]
-    if matches:
-        found = ", ".join(sorted(by_id[m].slug for m in matches))
+_COLUMNS = (Entity.id, Entity.slug, Entity.name, Entity.kind)
+
+
+def _ref(row: Any) -> EntityRef:
+    return EntityRef(row.id, row.slug, row.name, str(row.kind))
+
+
+def _one(conn: Connection, name: str, query: AnySelect) -> EntityRef | None:
+    """The single entity ``query`` finds, None for none; several is an error naming them."""
+    rows = conn.execute(query.distinct().order_by(Entity.slug).limit(10)).all()
+    if len(rows) > 1:
+        found = ", ".join(r.slug for r in rows)
         raise EntityNotFound(f"{name!r} names several entities: {found}; use a slug")
-    lowered = {n.casefold(): n for n in names}
-    close = difflib.get_close_matches(folded, list(lowered), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(repr(lowered[c]) for c in close)}?" if close else ""
+    return _ref(rows[0]) if rows else None
+
+
+def _identifier_match(wanted: str) -> sa.ColumnElement[bool]:
+    """Any stored identifier, case-insensitively; M49 codes with or without leading zeros."""
+    value = EntityIdentifier.value
+    match = sa.func.upper(value) == wanted.upper()
+    if wanted.isdigit():
+        match = sa.or_(
+            match,
+            sa.and_(
+                EntityIdentifier.scheme == "m49",
+                sa.func.ltrim(value, "0") == (wanted.lstrip("0")),
+            ),
+        )
+    return match
+
+
+def resolve_entity(conn: Connection, name: str) -> EntityRef:
+    """An entity by slug, name, alias or identifier (ISO 3166 codes, M49, Wikidata ...).
+
+    Case-insensitive; each step is one query, so nothing scans every entity in Python
+    unless the name is missing and short enough to suggest close names.
+    """
+    wanted = name.strip()
+    if not wanted or len(wanted) > MAX_NAME_LENGTH:
+        shown = wanted if len(wanted) <= 40 else wanted[:40] + "..."
+        raise EntityNotFound(
+            f"no entity named {shown!r} ({len(wanted)} characters; a name, alias or slug has "
+            f"1 to {MAX_NAME_LENGTH})"
+        )
+    exact = conn.execute(sa.select(*_COLUMNS).where(Entity.slug == wanted)).first()
+    if exact is not None:
+        return _ref(exact)
+    lowered = wanted.lower()
+    steps = [
+        sa.select(*_COLUMNS).where(
+            sa.or_(sa.func.lower(Entity.slug) == lowered, sa.func.lower(Entity.name) == lowered)
+        ),
+        sa.select(*_COLUMNS)
+        .join(EntityAlias, EntityAlias.entity_id == Entity.id)
+        .where(sa.func.lower(EntityAlias.name) == lowered),
+        sa.select(*_COLUMNS)
+        .join(EntityIdentifier, EntityIdentifier.entity_id == Entity.id)
+        .where(_identifier_match(wanted)),
+    ]
+    for query in steps:
+        found = _one(conn, name, query)
+        if found is not None:
+            return found
+    names = _all_names(conn)
+    if not wanted.isascii():
+        # SQLite's lower() folds ASCII only: "БЪЛГАРИЯ" is matched here, by casefold
+        folded = wanted.casefold()
+        hits = sorted({entity for entity, text in names if text.casefold() == folded})
+        if hits:
+            found = _one(conn, name, sa.select(*_COLUMNS).where(Entity.id.in_(hits[:10])))
+            if found is not None:
+                return found
+    if len(wanted) > SUGGEST_MAX_LENGTH:
+        raise EntityNotFound(f"no entity named {wanted[:40] + '...'!r}")
+    by_fold = {text.casefold(): text for _, text in names}
+    close = difflib.get_close_matches(wanted.casefold(), list(by_fold), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(by_fold[c]) for c in close)}?" if close else ""
     raise EntityNotFound(f"no entity named {name!r}{hint}")
+
+
+def _all_names(conn: Connection) -> list[tuple[int, str]]:
+    """(entity id, name) for every slug, name and alias: only for misses, to suggest names."""
+    # slugs first: where a slug and a name fold alike, the name is what a miss suggests
+    return [
+        *((r.id, r.slug) for r in conn.execute(sa.select(Entity.id, Entity.slug))),
+        *((r.id, r.name) for r in conn.execute(sa.select(Entity.id, Entity.name))),
+        *(
+            (r.entity_id, r.name)
+            for r in conn.execute(sa.select(EntityAlias.entity_id, EntityAlias.name))
+        ),
+    ]
 
 
 def date_label(date: dt.date | None, precision: str | None) -> str:
@@ -81,20 +159,25 @@ def end_label(date: dt.date | None, precision: str | None) -> str | None:
     return None if precision is None else date_label(date, precision)
 
 
-def sources_by_fact(conn: Connection, kind: str, ids: Iterable[int]) -> dict[int, list[str]]:
-    """Slugs of the sources that give evidence for each fact of ``kind``."""
-    ids = list(ids)
+def sources_by_fact(conn: Connection, kind: str, fact_ids: AnySelect) -> dict[int, list[str]]:
+    """Slugs of the sources that give evidence for each fact of ``kind`` in ``fact_ids``.
+
+    ``fact_ids`` is a query of ids, run inside this one (never a list of bound ids).
+    """
     out: dict[int, list[str]] = defaultdict(list)
-    if not ids:
-        return out
     column = getattr(Evidence, FACT_COLUMNS[kind])
     rows = conn.execute(
         sa.select(column, Source.slug)
         .join(Source, Source.id == Evidence.source_id)
-        .where(column.in_(ids))
+        .where(column.in_(fact_ids))
         .distinct()
         .order_by(column, Source.slug)
     )
     for fact_id, slug in rows:
         out[fact_id].append(slug)
     return out
+
+
+def ids_of(query: AnySelect, id_column: Any) -> sa.Select[Any]:
+    """The ids a report query returns, as a subquery for ``sources_by_fact``."""
+    return query.order_by(None).with_only_columns(id_column, maintain_column_froms=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -19,7 +20,14 @@ from factdb.models import (
     Source,
 )
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import date_label, end_label, orm_rows, resolve_entity, sources_by_fact
+from factdb.reports.common import (
+    date_label,
+    end_label,
+    ids_of,
+    orm_rows,
+    resolve_entity,
+    sources_by_fact,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class RoleRow:
     valid_to: str | None
     current: bool
     sources: list[str]
+    as_of: str = "undated"
 
 
 @dataclass(frozen=True)
@@ -60,16 +69,35 @@ class EntityReport:
 
 def roles_of(conn: Connection, entity_ids: list[int]) -> list[RoleRow]:
     """Roles held by, or held in, the given entities."""
+    return roles_where(
+        conn, sa.or_(Role.person_id.in_(entity_ids), Role.organisation_id.in_(entity_ids))
+    )
+
+
+def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[RoleRow]:
+    """Roles matching ``condition``; ``as_of`` is the newest publication date of the sources
+    that state each, so a role read as held is held "as of" that date, not today."""
     person, org = aliased(Entity), aliased(Entity)
-    rows = orm_rows(
-        conn,
+    query = (
         sa.select(Role, person.name.label("person"), org.name.label("org"))
         .join(person, person.id == Role.person_id)
         .join(org, org.id == Role.organisation_id)
-        .where(sa.or_(Role.person_id.in_(entity_ids), Role.organisation_id.in_(entity_ids)))
-        .order_by(org.name, Role.valid_to_precision.is_not(None), person.name),
+        .where(condition)
+        .order_by(org.name, Role.valid_to_precision.is_not(None), person.name)
     )
-    sources = sources_by_fact(conn, "role", [r.Role.id for r in rows])
+    rows = orm_rows(conn, query)
+    role_ids = ids_of(query, Role.id)
+    sources = sources_by_fact(conn, "role", role_ids)
+    newest: dict[int, tuple[dt.date, str]] = {}
+    for row in conn.execute(
+        sa.select(Evidence.role_id, Source.published_on, Source.published_precision)
+        .join(Source, Source.id == Evidence.source_id)
+        .where(Evidence.role_id.in_(role_ids), Source.published_on.is_not(None))
+        .distinct()
+    ):
+        role_id, published = int(row.role_id), row.published_on
+        if role_id not in newest or published > newest[role_id][0]:
+            newest[role_id] = (published, str(row.published_precision))
     return [
         RoleRow(
             person=r.person,
@@ -79,6 +107,7 @@ def roles_of(conn: Connection, entity_ids: list[int]) -> list[RoleRow]:
             valid_to=end_label(r.Role.valid_to, r.Role.valid_to_precision),
             current=r.Role.valid_to_precision is None,
             sources=sources[r.Role.id],
+            as_of=date_label(*newest.get(r.Role.id, (None, None))),
         )
         for r in rows
     ]
@@ -104,14 +133,14 @@ def entity_report(conn: Connection, name: str) -> EntityReport:
         )
     }
     report.roles = roles_of(conn, [ref.id])
-    rows = orm_rows(
-        conn,
+    taken_part = (
         sa.select(Event, EventParticipant.role)
         .join(EventParticipant, EventParticipant.event_id == Event.id)
         .where(EventParticipant.entity_id == ref.id)
-        .order_by(Event.start_date.is_(None), Event.start_date, Event.title),
+        .order_by(Event.start_date.is_(None), Event.start_date, Event.title)
     )
-    event_sources = sources_by_fact(conn, "event", [r.Event.id for r in rows])
+    rows = orm_rows(conn, taken_part)
+    event_sources = sources_by_fact(conn, "event", ids_of(taken_part, Event.id))
     report.events = [
         EntityEventRow(
             when=date_label(r.Event.start_date, r.Event.start_precision),

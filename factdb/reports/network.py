@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, Event, EventParticipant, Relation
-from factdb.reports.common import resolve_entity, sources_by_fact
+from factdb.reports.common import ids_of, resolve_entity, sources_by_fact
 
 #: predicates that are edges of the network, with the label an edge gets
 RELATION_EDGES = {
@@ -59,7 +59,7 @@ def _label(kind: str, role_a: str, role_b: str) -> tuple[str, bool] | None:
 
 def network(conn: Connection, entity: str | None = None) -> list[Edge]:
     ref = resolve_entity(conn, entity) if entity else None
-    rows = conn.execute(
+    participants = (
         sa.select(
             EventParticipant.event_id, Event.slug, Event.kind, Entity.name, EventParticipant.role
         )
@@ -67,13 +67,14 @@ def network(conn: Connection, entity: str | None = None) -> list[Edge]:
         .join(Entity, Entity.id == EventParticipant.entity_id)
         .where(Entity.kind.in_(PEOPLE_AND_BODIES))
         .order_by(EventParticipant.event_id, Entity.name)
-    ).all()
+    )
+    rows = conn.execute(participants).all()
     by_event: dict[int, list[tuple[str, str]]] = defaultdict(list)
     meta: dict[int, tuple[str, str]] = {}
     for event_id, event_slug, event_kind, name, role in rows:
         by_event[event_id].append((name, str(role)))
         meta[event_id] = (event_slug, str(event_kind))
-    sources = sources_by_fact(conn, "event", list(by_event))
+    sources = sources_by_fact(conn, "event", ids_of(participants, EventParticipant.event_id))
     edges: list[Edge] = []
     for event_id, members in by_event.items():
         slug, kind = meta[event_id]
@@ -85,13 +86,14 @@ def network(conn: Connection, entity: str | None = None) -> list[Edge]:
             source, target = (b, a) if reverse else (a, b)
             edges.append(Edge(source, target, label, slug, "event", sources[event_id]))
     subject, obj = aliased(Entity), aliased(Entity)
-    rel_rows = conn.execute(
+    edge_relations = (
         sa.select(Relation.id, Relation.slug, Relation.predicate, subject.name, obj.name)
         .join(subject, subject.id == Relation.subject_id)
         .join(obj, obj.id == Relation.object_id)
         .where(Relation.predicate.in_(list(RELATION_EDGES)))
-    ).all()
-    rel_sources = sources_by_fact(conn, "relation", [r.id for r in rel_rows])
+    )
+    rel_rows = conn.execute(edge_relations).all()
+    rel_sources = sources_by_fact(conn, "relation", ids_of(edge_relations, Relation.id))
     for rel_id, slug, predicate, a, b in rel_rows:
         edges.append(
             Edge(a, b, RELATION_EDGES[str(predicate)], slug, "relation", rel_sources[rel_id])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from factdb.comtrade.importer import SERIES
 from factdb.models import Entity, TradeFlow
-from factdb.reports.common import resolve_entity, sources_by_fact
+from factdb.reports.common import ids_of, resolve_entity, sources_by_fact
 from factdb.reports.trade import period_label
 
 MIRROR_FLOW = {
@@ -153,7 +153,7 @@ def reconcile(
     stated = conn.execute(query).all()
     pairs = {(s.reporter_id, s.partner_id) for s in stated}
     official = Official(conn, pairs | {(p, r) for r, p in pairs}, {s.year for s in stated})
-    sources = sources_by_fact(conn, "trade", [s.id for s in stated])
+    sources = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.id))
     out: list[ReconcileRow] = []
     for s in stated:
         flow = str(s.flow)

@@ -11,7 +11,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, Event, EventParticipant
-from factdb.reports.common import date_label, orm_rows, resolve_entity, sources_by_fact
+from factdb.reports.common import (
+    AnySelect,
+    date_label,
+    ids_of,
+    orm_rows,
+    resolve_entity,
+    sources_by_fact,
+)
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,11 @@ def timeline(
     entity: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    *,
+    within: AnySelect | None = None,
 ) -> list[TimelineRow]:
-    """Events in date order; ``date_from``/``date_to`` filter dated events only."""
+    """Events in date order; ``date_from``/``date_to`` filter dated events only, ``within``
+    narrows them to a query of event ids."""
     location, parent = aliased(Entity), aliased(Event)
     query = (
         sa.select(Event, location.name.label("location"), parent.title.label("part_of"))
@@ -49,10 +59,12 @@ def timeline(
         query = query.where(sa.or_(Event.start_date.is_(None), Event.start_date >= date_from))
     if date_to is not None:
         query = query.where(sa.or_(Event.start_date.is_(None), Event.start_date <= date_to))
+    if within is not None:
+        query = query.where(Event.id.in_(within))
     rows = orm_rows(conn, query)
-    ids = [r.Event.id for r in rows]
+    ids = ids_of(query, Event.id)
     participants: dict[int, list[str]] = defaultdict(list)
-    if ids:
+    if rows:
         for event_id, name, role, count, qualifier in conn.execute(
             sa.select(
                 EventParticipant.event_id,

@@ -1,7 +1,13 @@
-"""Trade figures with their period, flow, qualifier, status and source."""
+"""Trade figures with their period, flow, qualifier, status and source.
+
+Given both a reporter and a partner, the report holds both directions: the reporter's filings
+with the partner, then the partner's filings with the reporter, flagged ``mirror``. It must
+not bind one parameter per row (sources are looked up by subquery).
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, Source, TradeFlow
-from factdb.reports.common import resolve_entity, sources_by_fact
+from factdb.reports.common import AnySelect, ids_of, resolve_entity, sources_by_fact
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -33,8 +39,10 @@ class TradeRow:
     method: str | None
     series: str
     sources: list[str]
+    mirror: bool = False
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred distinct periods label a million rows
 def period_label(year: int, month: int, months: int) -> str:
     """ "2024", "2024-03" or "2024 Jan–Jun"."""
     if month == 0:
@@ -49,11 +57,16 @@ def trade_query(
     reporter: str | None = None,
     partner: str | None = None,
     year: int | None = None,
-) -> sa.Select:  # type: ignore[type-arg]
+) -> AnySelect:
     """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
-    resolved from names, so it runs on the natural key's index."""
+    resolved from names, so it runs on the natural key's index. With both a reporter and a
+    partner, the partner's filings with the reporter come too, with ``mirror`` true."""
     rep, par = aliased(Entity), aliased(Entity)
     t = TradeFlow.__table__
+    reporter_id = resolve_entity(conn, reporter).id if reporter is not None else None
+    partner_id = resolve_entity(conn, partner).id if partner is not None else None
+    both = reporter_id is not None and partner_id is not None
+    mirror: sa.ColumnElement[bool] = t.c.reporter_id == partner_id if both else sa.false()
     query = (
         sa.select(
             t.c.id,
@@ -72,18 +85,27 @@ def trade_query(
             rep.name.label("reporter"),
             par.name.label("partner"),
             Source.slug.label("source"),
+            mirror.label("mirror"),
         )
         .join(rep, rep.id == t.c.reporter_id)
         .join(par, par.id == t.c.partner_id)
         .outerjoin(Source, Source.id == t.c.source_id)
     )
-    if reporter is not None:
-        query = query.where(t.c.reporter_id == resolve_entity(conn, reporter).id)
-    if partner is not None:
-        query = query.where(t.c.partner_id == resolve_entity(conn, partner).id)
+    if both:
+        query = query.where(
+            sa.or_(
+                sa.and_(t.c.reporter_id == reporter_id, t.c.partner_id == partner_id),
+                sa.and_(t.c.reporter_id == partner_id, t.c.partner_id == reporter_id),
+            )
+        )
+    elif reporter_id is not None:
+        query = query.where(t.c.reporter_id == reporter_id)
+    elif partner_id is not None:
+        query = query.where(t.c.partner_id == partner_id)
     if year is not None:
         query = query.where(t.c.year == year)
     return query.order_by(
+        *([mirror] if both else []),
         rep.name,
         par.name,
         t.c.year,
@@ -101,8 +123,13 @@ def trade(
     partner: str | None = None,
     year: int | None = None,
 ) -> list[TradeRow]:
-    rows = conn.execute(trade_query(conn, reporter, partner, year)).all()
-    evidence = sources_by_fact(conn, "trade", [r.id for r in rows])
+    return trade_rows(conn, trade_query(conn, reporter, partner, year))
+
+
+def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
+    """Run a ``trade_query`` (perhaps narrowed further) and attach each row's sources."""
+    rows = conn.execute(query).all()
+    evidence = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.__table__.c.id))
     return [
         TradeRow(
             reporter=r.reporter,
@@ -121,6 +148,7 @@ def trade(
             method=r.method,
             series=r.series,
             sources=evidence[r.id] or ([r.source] if r.source else []),
+            mirror=bool(r.mirror),
         )
         for r in rows
     ]
