@@ -96,9 +96,11 @@ def _sqlite_findings(engine: Engine) -> list[Finding]:
     try:
         with connect(engine, read_only=True) as conn:
             problems = [
-                str(line)
-                for (line,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
-                if line != "ok"
+                part.strip(" *")
+                for (text,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+                if text != "ok"
+                for part in str(text).splitlines()
+                if part.strip(" *") and not part.startswith("*** in database")
             ]
             if problems:
                 raise IntegrityProblems(
