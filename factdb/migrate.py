@@ -239,6 +239,21 @@ def _set_role(conn: Connection, role: str) -> None:
         raise PermissionDenied(f"cannot migrate as {role}: {first}; nothing was changed") from None
 
 
+def check_migrator(engine: Engine, settings: MigrationSettings | None = None) -> None:
+    """Raise ``PermissionDenied`` unless a migration run with ``settings`` may change the schema,
+    before anything is asked or locked; changes nothing."""
+    if engine.dialect.name != "postgresql":
+        return
+    role = (settings or MigrationSettings()).role
+    with connect(engine) as conn:
+        if role:
+            _set_role(conn, role)
+        try:
+            require_migrator(conn)
+        finally:
+            conn.rollback()
+
+
 def require_migrator(conn: Connection) -> None:
     """Raise ``PermissionDenied`` unless the current role may create tables in the schema and
     alter the ones there: only the owner (or a superuser acting as it) migrates."""
@@ -282,7 +297,11 @@ def lock_holder(conn: Connection) -> str | None:
     if row is None:
         return None
     pid, user, app, client, started, state, state_change = row
-    where = str(client) if client is not None else "a local socket"
+    # pg_stat_activity hides the client and state of other users' sessions from non-admins
+    if client is not None:
+        where = str(client)
+    else:
+        where = "a local socket" if state is not None else "an address hidden from this user"
     since = f"{started:%Y-%m-%d %H:%M:%S %Z}".strip() if started else "an unknown time"
     idle = f", {state} since {state_change:%H:%M:%S}" if state and state_change else ""
     return (
@@ -305,6 +324,7 @@ def tables_at_risk(engine: Engine, revision: str) -> dict[str, int]:
     if not current:
         return {}
     try:
+        # the steps ``command.downgrade`` would take, relative targets ("-1") included
         steps = script._downgrade_revs(revision, current[0])
     except CommandError as exc:
         raise UnknownRevision(str(exc)) from None

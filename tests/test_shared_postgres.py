@@ -340,7 +340,12 @@ def test_only_the_owner_migrates(shared: Engine, pg_url: str, new_user: Callable
     migrate.downgrade(shared, "0002", migrate.MigrationSettings(role=ROLES.owner))
     for kind in ("reader", "writer"):
         url = as_user(pg_url, new_user(kind)).url.render_as_string(hide_password=False)
-        for command in (["db", "upgrade"], ["db", "roles"]):
+        for command in (
+            ["db", "upgrade"],
+            ["db", "downgrade", "base", "--yes"],
+            ["db", "roles"],
+            ["db", "roles", "add-user", "mallory", "--owner"],
+        ):
             result = CliRunner().invoke(app, [*command, "--db", url])
             assert result.exit_code == 4, (kind, command, result.stderr)
             assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
@@ -353,6 +358,47 @@ def test_only_the_owner_migrates(shared: Engine, pg_url: str, new_user: Callable
     assert result.exit_code == 0, result.stderr
     assert migrate.current_revisions(shared) == migrate.head_revisions()
     assert diagnose(shared) == []
+
+
+def test_add_user_from_the_command_line(shared: Engine, pg_url: str) -> None:
+    names = [f"u{os.getpid()}_{next(_user_counter)}_cli" for _ in range(2)]
+    runner = CliRunner()
+    try:
+        result = runner.invoke(
+            app, ["db", "roles", "add-user", names[0], "--reader", "--db", pg_url]
+        )
+        assert result.exit_code == 0, result.stderr
+        [generated] = [
+            line.split(": ", 1)[1] for line in result.stdout.splitlines() if "shown once" in line
+        ]
+        assert len(generated) >= 20
+        result = runner.invoke(
+            app,
+            ["db", "roles", "add-user", names[1], "--writer", "--password-stdin", "--db", pg_url],
+            input="from stdin\n",
+        )
+        assert result.exit_code == 0, result.stderr
+        assert "shown once" not in result.stdout
+        again = runner.invoke(
+            app, ["db", "roles", "add-user", names[0], "--reader", "--db", pg_url]
+        )
+        assert again.exit_code == 0 and "shown once" not in again.stdout, "keeps the password"
+        with shared.connect() as conn:
+            stored = dict(
+                conn.execute(
+                    sa.text("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY(:n)"),
+                    {"n": names},
+                ).all()
+            )
+        assert all(stored[name] for name in names)
+        assert diagnose(shared) == []
+        for wrong in ([], ["--reader", "--writer"]):
+            result = runner.invoke(app, ["db", "roles", "add-user", "x", *wrong, "--db", pg_url])
+            assert result.exit_code == 2 and "exactly one of" in result.stderr
+    finally:
+        with shared.begin() as conn:
+            for name in names:
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
 
 
 def test_old_shared_logins_become_groups(pg_url: str) -> None:

@@ -80,6 +80,8 @@ def downgrade(
     from factdb.errors import InvalidOption
 
     engine = engine_for(db)
+    settings = migrate.MigrationSettings(lock_timeout, lock_wait, as_role)
+    migrate.check_migrator(engine, settings)
     at_risk = migrate.tables_at_risk(engine, revision)
     risky = bool(at_risk) or (revision == "base" and engine.dialect.name == "postgresql")
     if risky and not yes:
@@ -89,7 +91,6 @@ def downgrade(
             raise InvalidOption(f"{what}; nothing was changed. Run it again with --yes to confirm")
         if not typer.confirm(f"{what}. Continue?", default=False):
             raise fail("downgrade cancelled; nothing was changed")
-    settings = migrate.MigrationSettings(lock_timeout, lock_wait, as_role)
     migrate.downgrade(engine, revision, settings)
     typer.echo(f"database at {', '.join(migrate.current_revisions(engine)) or 'base'}")
 
