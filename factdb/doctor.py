@@ -161,6 +161,14 @@ def _privilege_findings(conn: Connection, names: RoleNames) -> list[Finding]:
     findings += _user_findings(conn, names, groups)
     findings += _table_findings(conn, names)
     findings += _function_findings(conn, names)
+    if conn.exec_driver_sql("SHOW lo_compat_privileges").scalar() == "on":
+        findings.append(
+            Finding(
+                "settings",
+                "lo_compat_privileges is on: every user may read and write every large object; "
+                "turn it off in postgresql.conf",
+            )
+        )
     return findings
 
 
@@ -170,7 +178,9 @@ def _user_findings(conn: Connection, names: RoleNames, groups: dict[str, Kind]) 
         sa.text(
             "SELECT u.rolname, g.rolname, u.rolcanlogin, u.rolinherit, "
             + ", ".join(f"u.{a}" for a in _ATTRIBUTES)
-            + ", shobj_description(u.oid, 'pg_authid') "
+            + ", shobj_description(u.oid, 'pg_authid'), "
+            "ARRAY(SELECT o.rolname FROM pg_auth_members om JOIN pg_roles o ON o.oid = om.roleid "
+            "WHERE om.member = u.oid AND NOT o.rolname = ANY(:g) ORDER BY 1) "
             "FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member "
             "JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = ANY(:g) "
             "ORDER BY u.rolname, g.rolname"
@@ -185,10 +195,18 @@ def _user_findings(conn: Connection, names: RoleNames, groups: dict[str, Kind]) 
         if user in seen:
             continue
         seen.add(user)
-        attributes, comment = rest[: len(_ATTRIBUTES)], rest[len(_ATTRIBUTES)]
+        attributes, comment, others = rest[: len(_ATTRIBUTES)], rest[-2], rest[-1]
         if len(by_user[user]) > 1:
             findings.append(
                 Finding("users", f"{user} is a member of {', '.join(by_user[user])}; one only")
+            )
+        if others:
+            findings.append(
+                Finding(
+                    "users",
+                    f"{user} is also a member of {', '.join(others)}, which factdb does not "
+                    "grant; revoke it unless it is meant",
+                )
             )
         record = UserRecord.parse(comment)
         if record is None:

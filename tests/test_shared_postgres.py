@@ -207,6 +207,13 @@ def test_a_reader_cannot_lift_anyone_elses_limits(
     assert any(m.startswith(f"{alice} has work_mem = 1GB in this database") for m in found)
     assert any(m.startswith(f"{alice}'s password changed") for m in found)
     assert not any(bob in m for m in found)
+    with shared.begin() as conn:
+        conn.exec_driver_sql(f"GRANT pg_signal_backend, {ROLES.writer} TO {bob}")
+    found = messages(shared)
+    assert f"{bob} is a member of {ROLES.reader}, {ROLES.writer}; one only" in found
+    assert any(m.startswith(f"{bob} is also a member of pg_signal_backend") for m in found)
+    with shared.begin() as conn:
+        conn.exec_driver_sql(f"REVOKE pg_signal_backend, {ROLES.writer} FROM {bob}")
     # and even with its read-only default gone, the reader cannot write
     assert refused(as_user(pg_url, alice), ["DELETE FROM evidence"]) == []
     add_user(shared, alice, "reader")  # the admin puts it back
