@@ -30,11 +30,10 @@ from factdb.errors import (
     SchemaDrift,
     UnknownRevision,
 )
-from factdb.roles import quote_identifier
+from factdb.roles import VERSION_TABLE, quote_identifier
 
 #: pg_advisory_lock key shared by every factdb migrator ("factdb" in ASCII).
 ADVISORY_LOCK_KEY = 0x666163746462
-VERSION_TABLE = "alembic_version"
 DEFAULT_LOCK_TIMEOUT_MS = 5_000
 DEFAULT_LOCK_WAIT_S = 60.0
 
@@ -342,6 +341,20 @@ def tables_at_risk(engine: Engine, revision: str) -> dict[str, int]:
             for table in sorted(existing)
         }
     return {table: rows for table, rows in counts.items() if rows}
+
+
+def downgrade_loss(engine: Engine, revision: str) -> str | None:
+    """What the downgrade to ``revision`` would destroy, for a confirmation; None if nothing.
+
+    On PostgreSQL, a shared database, going down to base always counts, even when empty.
+    """
+    at_risk = tables_at_risk(engine, revision)
+    if at_risk:
+        lost = ", ".join(f"{table} ({rows} rows)" for table, rows in at_risk.items())
+        return f"this drops tables holding data: {lost}"
+    if revision == "base" and engine.dialect.name == "postgresql":
+        return "this drops every table of a shared database"
+    return None
 
 
 def lock_timeout_message(exc: BaseException, settings: MigrationSettings) -> str | None:

@@ -183,7 +183,8 @@ def add_user_sql(
 ) -> list[str]:
     """Create or update ``user``: LOGIN, INHERIT, a member of one group, with ``kind``'s settings.
 
-    The password is not part of these statements; ``add_user`` sets it.
+    The password is not part of these statements; ``add_user`` sets it. The comment records
+    what was set, for ``db doctor``.
     """
     if user in (names.owner, names.writer, names.reader) or user.startswith("pg_"):
         raise InvalidName(
@@ -203,8 +204,11 @@ def add_user_sql(
         f"ALTER ROLE {role} RESET ALL",
         f"ALTER ROLE {role} IN DATABASE {db} RESET ALL",
     ]
-    for setting, value in user_settings(kind, names, limits).items():
+    settings = user_settings(kind, names, limits)
+    for setting, value in settings.items():
         statements.append(f"ALTER ROLE {role} SET {setting} = {_literal(value)}")
+    record = UserRecord(kind, settings, None)
+    statements.append(f"COMMENT ON ROLE {role} IS {_literal(record.comment())}")
     return statements
 
 
@@ -331,13 +335,13 @@ def add_user(
                         f"ALTER ROLE {quote_identifier(user)} PASSWORD "
                         f"{_literal(password).replace('%', '%%')}"
                     )
-                record = UserRecord(
-                    kind, user_settings(kind, names, limits), password_digest(conn, user)
-                )
-                conn.exec_driver_sql(
-                    f"COMMENT ON ROLE {quote_identifier(user)} IS "
-                    f"{_literal(record.comment()).replace('%', '%%')}"
-                )
+                digest = password_digest(conn, user)
+                if digest is not None:
+                    record = UserRecord(kind, user_settings(kind, names, limits), digest)
+                    conn.exec_driver_sql(
+                        f"COMMENT ON ROLE {quote_identifier(user)} IS "
+                        f"{_literal(record.comment()).replace('%', '%%')}"
+                    )
         except sa.exc.DBAPIError as exc:
             raise _translate(exc, f"add user {user}") from None
 

@@ -82,11 +82,8 @@ def downgrade(
     engine = engine_for(db)
     settings = migrate.MigrationSettings(lock_timeout, lock_wait, as_role)
     migrate.check_migrator(engine, settings)
-    at_risk = migrate.tables_at_risk(engine, revision)
-    risky = bool(at_risk) or (revision == "base" and engine.dialect.name == "postgresql")
-    if risky and not yes:
-        lost = ", ".join(f"{table} ({rows} rows)" for table, rows in at_risk.items())
-        what = f"this drops tables holding data: {lost}" if lost else "this drops every table"
+    what = migrate.downgrade_loss(engine, revision)
+    if what and not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise InvalidOption(f"{what}; nothing was changed. Run it again with --yes to confirm")
         if not typer.confirm(f"{what}. Continue?", default=False):
