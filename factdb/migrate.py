@@ -7,6 +7,7 @@ pieces it shares with them. It knows nothing of the CLI.
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +23,14 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect
-from factdb.errors import MigrationLocked, NotMigrated, SchemaDrift, UnknownRevision
-from factdb.roles import quote_identifier
+from factdb.errors import (
+    MigrationLocked,
+    NotMigrated,
+    PermissionDenied,
+    SchemaDrift,
+    UnknownRevision,
+)
+from factdb.roles import VERSION_TABLE, quote_identifier
 
 #: pg_advisory_lock key shared by every factdb migrator ("factdb" in ASCII).
 ADVISORY_LOCK_KEY = 0x666163746462
@@ -177,39 +184,177 @@ def check(engine: Engine) -> None:
 
 @contextmanager
 def migration_lock(conn: Connection, settings: MigrationSettings) -> Iterator[None]:
-    """On PostgreSQL: hold the session advisory lock, and a ``lock_timeout`` for every DDL.
+    """On PostgreSQL: become ``settings.role``, check it may migrate, then hold the session
+    advisory lock, with a ``lock_timeout`` for every DDL.
 
-    Polls ``pg_try_advisory_lock`` so a second migrator gives up with a clear message after
-    ``lock_wait_s`` instead of waiting forever. SQLite needs nothing: ``BEGIN IMMEDIATE`` is the
-    lock there.
+    Polls ``pg_try_advisory_lock`` so a second migrator gives up with a clear message (naming
+    the session that holds the lock) after ``lock_wait_s`` instead of waiting forever. SQLite
+    needs nothing: ``BEGIN IMMEDIATE`` is the lock there.
     """
     if conn.dialect.name != "postgresql":
         yield
         return
-    deadline = time.monotonic() + settings.lock_wait_s
-    try_lock = sa.text("SELECT pg_try_advisory_lock(:key)").bindparams(key=ADVISORY_LOCK_KEY)
-    while not conn.execute(try_lock).scalar():
-        conn.rollback()
-        if time.monotonic() >= deadline:
-            raise MigrationLocked(
-                f"another migration is running (waited {settings.lock_wait_s:g} s for the "
-                "migration lock); try again when it has finished"
-            )
-        time.sleep(0.2)
-    conn.commit()
-    conn.exec_driver_sql(f"SET lock_timeout = {int(settings.lock_timeout_ms)}")
-    if settings.role:
-        conn.exec_driver_sql(f"SET ROLE {quote_identifier(settings.role)}")
-    conn.commit()
+    locked = False
     try:
+        if settings.role:
+            _set_role(conn, settings.role)
+        require_migrator(conn)
+        conn.commit()
+        deadline = time.monotonic() + settings.lock_wait_s
+        try_lock = sa.text("SELECT pg_try_advisory_lock(:key)").bindparams(key=ADVISORY_LOCK_KEY)
+        while not conn.execute(try_lock).scalar():
+            conn.rollback()
+            if time.monotonic() >= deadline:
+                holder = lock_holder(conn)
+                raise MigrationLocked(
+                    f"another migration is running (waited {settings.lock_wait_s:g} s for the "
+                    f"migration lock{'; held by ' + holder if holder else ''}); try again when "
+                    "it has finished"
+                )
+            time.sleep(0.2)
+        locked = True
+        conn.commit()
+        conn.exec_driver_sql(f"SET lock_timeout = {int(settings.lock_timeout_ms)}")
+        conn.commit()
         yield
     finally:
         if conn.in_transaction():
             conn.rollback()
         conn.exec_driver_sql("RESET ROLE")
         conn.exec_driver_sql("RESET lock_timeout")
-        conn.execute(sa.text("SELECT pg_advisory_unlock(:key)").bindparams(key=ADVISORY_LOCK_KEY))
+        if locked:
+            conn.execute(
+                sa.text("SELECT pg_advisory_unlock(:key)").bindparams(key=ADVISORY_LOCK_KEY)
+            )
         conn.commit()
+
+
+def _set_role(conn: Connection, role: str) -> None:
+    try:
+        conn.exec_driver_sql(f"SET ROLE {quote_identifier(role)}")
+    except sa.exc.DBAPIError as exc:
+        conn.rollback()
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise PermissionDenied(f"cannot migrate as {role}: {first}; nothing was changed") from None
+
+
+def check_migrator(engine: Engine, settings: MigrationSettings | None = None) -> None:
+    """Raise ``PermissionDenied`` unless a migration run with ``settings`` may change the schema,
+    before anything is asked or locked; changes nothing."""
+    if engine.dialect.name != "postgresql":
+        return
+    role = (settings or MigrationSettings()).role
+    with connect(engine) as conn:
+        if role:
+            _set_role(conn, role)
+        try:
+            require_migrator(conn)
+        finally:
+            conn.rollback()
+
+
+def require_migrator(conn: Connection) -> None:
+    """Raise ``PermissionDenied`` unless the current role may create tables in the schema and
+    alter the ones there: only the owner (or a superuser acting as it) migrates."""
+    row = conn.execute(
+        sa.text(
+            "SELECT current_user, current_schema(), "
+            "has_schema_privilege(current_schema(), 'CREATE'), "
+            "(SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_class c "
+            f"WHERE c.oid = to_regclass('{VERSION_TABLE}')), "
+            f"(SELECT pg_get_userbyid(c.relowner) FROM pg_class c "
+            f"WHERE c.oid = to_regclass('{VERSION_TABLE}'))"
+        )
+    ).one()
+    user, schema, can_create, owns_version, version_owner = row
+    if can_create and owns_version is not False:
+        return
+    why = (
+        f"cannot create tables in schema {schema}"
+        if not can_create
+        else f"cannot alter the tables, which belong to {version_owner}"
+    )
+    raise PermissionDenied(
+        f"{user} may not migrate: it {why}. Run it as the owner (a user added with "
+        "`factdb db roles add-user NAME --owner`) or as an admin with `--as-role "
+        f"{version_owner or 'factdb_owner'}`; nothing was changed"
+    )
+
+
+def lock_holder(conn: Connection) -> str | None:
+    """The session holding factdb's migration lock, described for a person, or None."""
+    row = conn.execute(
+        sa.text(
+            "SELECT a.pid, a.usename, a.application_name, a.client_addr, a.backend_start, "
+            "a.state, a.state_change FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid = :hi AND l.objid = :lo AND l.objsubid = 1 LIMIT 1"
+        ),
+        {"hi": ADVISORY_LOCK_KEY >> 32, "lo": ADVISORY_LOCK_KEY & 0xFFFFFFFF},
+    ).first()
+    if row is None:
+        return None
+    pid, user, app, client, started, state, state_change = row
+    # pg_stat_activity hides the client and state of other users' sessions from non-admins
+    if client is not None:
+        where = str(client)
+    else:
+        where = "a local socket" if state is not None else "an address hidden from this user"
+    since = f"{started:%Y-%m-%d %H:%M:%S %Z}".strip() if started else "an unknown time"
+    idle = f", {state} since {state_change:%H:%M:%S}" if state and state_change else ""
+    return (
+        f"session pid {pid} (user {user}, application {app or '-'}, from {where}, connected "
+        f"since {since}{idle}); if no migration is running, end it with "
+        f"SELECT pg_terminate_backend({pid})"
+    )
+
+
+_CREATE_TABLE = re.compile(r"""op\.create_table\(\s*["'](\w+)["']""")
+
+
+def tables_at_risk(engine: Engine, revision: str) -> dict[str, int]:
+    """Tables the downgrade to ``revision`` drops that hold rows, with their row counts.
+
+    Found from the ``op.create_table`` calls of the revisions it undoes.
+    """
+    script = ScriptDirectory.from_config(alembic_config())
+    current = current_revisions(engine)
+    if not current:
+        return {}
+    try:
+        # the steps ``command.downgrade`` would take, relative targets ("-1") included
+        steps = script._downgrade_revs(revision, current[0])
+    except CommandError as exc:
+        raise UnknownRevision(str(exc)) from None
+    dropped: set[str] = set()
+    for step in steps:
+        path = getattr(getattr(step, "revision", None), "path", None)
+        if path:
+            dropped |= set(_CREATE_TABLE.findall(Path(path).read_text(encoding="utf-8")))
+    with connect(engine, read_only=True) as conn:
+        existing = set(sa.inspect(conn).get_table_names()) & dropped
+        counts = {
+            table: int(
+                conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar() or 0
+            )
+            for table in sorted(existing)
+        }
+    return {table: rows for table, rows in counts.items() if rows}
+
+
+def downgrade_loss(engine: Engine, revision: str) -> str | None:
+    """What the downgrade to ``revision`` would destroy, for a confirmation; None if nothing.
+
+    On PostgreSQL, a shared database, going down to base always counts, even when empty.
+    """
+    at_risk = tables_at_risk(engine, revision)
+    if at_risk:
+        lost = ", ".join(f"{table} ({rows} rows)" for table, rows in at_risk.items())
+        return f"this drops tables holding data: {lost}"
+    if revision == "base" and engine.dialect.name == "postgresql":
+        return "this drops every table of a shared database"
+    return None
 
 
 def lock_timeout_message(exc: BaseException, settings: MigrationSettings) -> str | None:

@@ -192,3 +192,81 @@ def test_unknown_revision_is_a_user_error(migrated: Engine) -> None:
 
     with pytest.raises(UnknownRevision):
         migrate.upgrade(migrated, "nope")
+
+
+def _downgrade(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from factdb.cli import app
+
+    result = CliRunner().invoke(app, ["db", "downgrade", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_downgrade_that_drops_data_needs_yes(seeded: Engine, db_url: str) -> None:
+    code, _, err = _downgrade("base", "--db", db_url)
+    assert code == 2, err
+    assert err.startswith("Error: ") and err.count("\n") == 1
+    assert "entities (42 rows)" in err and "--yes" in err
+    assert migrate.current_revisions(seeded) == migrate.head_revisions()
+    code, _, err = _downgrade("0002", "--db", db_url)  # drops views and indexes, no rows
+    assert code == 0, err
+    code, _, err = _downgrade("base", "--db", db_url, "--yes")
+    assert code == 0, err
+    assert migrate.current_revisions(seeded) == []
+
+
+def test_downgrade_to_base_on_postgresql_always_asks(migrated: Engine, db_url: str) -> None:
+    code, _, err = _downgrade("base", "--db", db_url)
+    if migrated.dialect.name == "postgresql":
+        assert code == 2 and "drops every table" in err
+        assert migrate.current_revisions(migrated) == migrate.head_revisions()
+    else:
+        assert code == 0, "an empty SQLite file loses nothing"
+
+
+def _answer_in_terminal(answer: str, *args: str) -> tuple[int, str]:
+    """Run ``factdb ARGS`` on a pseudo-terminal and type ``answer`` at its question."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "factdb", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen, answered = b"", False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+        if not answered and b"Continue?" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    os.close(master)
+    return proc.wait(timeout=10), seen.decode(errors="replace")
+
+
+def test_downgrade_asks_on_a_terminal(seeded: Engine, db_url: str) -> None:
+    code, text = _answer_in_terminal("n", "db", "downgrade", "base", "--db", db_url)
+    assert code == 1 and "entities (42 rows)" in text and "cancelled" in text
+    assert migrate.current_revisions(seeded) == migrate.head_revisions()
+    code, text = _answer_in_terminal("y", "db", "downgrade", "base", "--db", db_url)
+    assert code == 0, text
+    assert migrate.current_revisions(seeded) == []

@@ -3,27 +3,32 @@ server. (These are PostgreSQL's alone; every other database test runs on both ba
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
+from typer.testing import CliRunner
 
 from factdb import migrate
+from factdb.cli import app
 from factdb.db import make_engine
 from factdb.doctor import diagnose
 from factdb.errors import MigrationLocked
-from factdb.roles import RoleNames, create_roles
+from factdb.roles import Kind, ReaderLimits, RoleNames, add_user, create_roles
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.factfiles_helpers import ARTICLE, copy_seeds
 
 ROLES = RoleNames()
+_user_counter = itertools.count()
 
 
 @pytest.fixture
@@ -37,19 +42,44 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def shared(pg_url: str) -> Engine:
-    """A database set up as the docs say: roles first, then migrations run as the owner."""
+    """A database set up as the docs say: groups first, then migrations run as the owner."""
     admin = make_engine(pg_url)
     create_roles(admin)
     migrate.upgrade(admin, settings=migrate.MigrationSettings(role=ROLES.owner))
     return admin
 
 
-def as_role(url: str, role: str) -> Engine:
-    return make_engine(make_url(url).set(username=role).render_as_string(hide_password=False))
+@pytest.fixture
+def new_user(shared: Engine) -> Iterator[Callable[..., str]]:
+    """Adds LOGIN users (one per person) with ``add_user``; drops them afterwards."""
+    made: list[str] = []
+
+    def make(kind: Kind, **kwargs: Any) -> str:
+        name = f"u{os.getpid()}_{next(_user_counter)}_{kind}"
+        add_user(shared, name, kind, **kwargs)
+        made.append(name)
+        return name
+
+    yield make
+    with shared.begin() as conn:
+        for name in made:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :u"
+                ),
+                {"u": name},
+            )
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def as_user(url: str, user: str, **query: str) -> Engine:
+    """An engine logged in as ``user``; no pool, so nothing outlives the test."""
+    target = make_url(url).set(username=user).update_query_dict(query)
+    return make_engine(target.render_as_string(hide_password=False), poolclass=sa.pool.NullPool)
 
 
 def refused(engine: Engine, statements: list[str]) -> list[str]:
-    """Statements that were NOT refused, each tried in its own savepoint."""
+    """Statements that were NOT refused, each tried in its own savepoint, with read-only off."""
     allowed = []
     with engine.connect() as conn:
         conn.exec_driver_sql("SET default_transaction_read_only = off")
@@ -65,6 +95,10 @@ def refused(engine: Engine, statements: list[str]) -> list[str]:
                     allowed.append(statement)
                     savepoint.rollback()
     return allowed
+
+
+def messages(engine: Engine) -> list[str]:
+    return [f.message for f in diagnose(engine)]
 
 
 def test_every_table_belongs_to_the_owner_and_doctor_is_happy(shared: Engine) -> None:
@@ -85,16 +119,37 @@ def test_doctor_reports_a_foreign_table_and_a_missing_grant(shared: Engine) -> N
     with shared.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE stray (id integer)")
         conn.exec_driver_sql(f"REVOKE SELECT ON entities FROM {ROLES.reader}")
-    messages = [f.message for f in diagnose(shared)]
-    assert any(m.startswith("stray is owned by") for m in messages)
-    assert f"{ROLES.reader} lacks SELECT on entities" in messages
+    found = messages(shared)
+    assert any(m.startswith("stray is owned by") for m in found)
+    assert f"{ROLES.reader} lacks SELECT on entities" in found
 
 
-def test_reader_can_only_read(shared: Engine, pg_url: str) -> None:
+def test_groups_cannot_log_in_and_users_are_one_per_person(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    for group in (ROLES.owner, ROLES.writer, ROLES.reader):
+        with pytest.raises(sa.exc.OperationalError, match="not permitted to log in"):
+            as_user(pg_url, group).connect().close()
+    alice = new_user("reader")
+    with shared.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT rolcanlogin, rolinherit, pg_has_role(oid, :r, 'MEMBER'), "
+                "pg_has_role(oid, :w, 'MEMBER') FROM pg_roles WHERE rolname = :u"
+            ),
+            {"u": alice, "r": ROLES.reader, "w": ROLES.writer},
+        ).one()
+    assert tuple(row) == (True, True, True, False)
+    add_user(shared, alice, "reader")  # again: idempotent
+    create_roles(shared)
+    assert diagnose(shared) == []
+
+
+def test_reader_can_only_read(shared: Engine, pg_url: str, new_user: Callable[..., str]) -> None:
     from factdb.factfiles.loader import load
 
     load(shared)
-    reader = as_role(pg_url, ROLES.reader)
+    reader = as_user(pg_url, new_user("reader"))
     with reader.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM v_trade").scalar() == 7
     allowed = refused(
@@ -108,29 +163,169 @@ def test_reader_can_only_read(shared: Engine, pg_url: str) -> None:
             "CREATE TEMPORARY TABLE stray (id integer)",
             "SELECT nextval('entities_id_seq')",
             "DROP VIEW v_trade",
+            "UPDATE alembic_version SET version_num = '0001'",
         ],
     )
     assert allowed == []
 
 
-def test_reader_has_a_statement_timeout(shared: Engine, pg_url: str) -> None:
+def test_a_reader_cannot_lift_anyone_elses_limits(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    alice, bob = new_user("reader"), new_user("reader")
+    allowed = refused(
+        as_user(pg_url, alice),
+        [
+            f"ALTER ROLE {ROLES.reader} SET statement_timeout = 0",
+            f"ALTER ROLE {ROLES.reader} RESET default_transaction_read_only",
+            f"ALTER ROLE {ROLES.reader} PASSWORD 'x'",
+            f"ALTER ROLE {bob} SET statement_timeout = 0",
+            f"ALTER ROLE {bob} RESET default_transaction_read_only",
+            f"ALTER ROLE {bob} PASSWORD 'x'",
+            f"ALTER ROLE {ROLES.reader} LOGIN",
+        ],
+    )
+    assert allowed == []
+    assert diagnose(shared) == []
+    # what a reader may do to itself stays with itself, and the doctor sees it
+    with as_user(pg_url, alice).connect() as conn:
+        conn.exec_driver_sql("SET default_transaction_read_only = off")
+        conn.commit()
+        conn.exec_driver_sql(f"ALTER ROLE {alice} SET statement_timeout = 0")
+        conn.exec_driver_sql(f"ALTER ROLE {alice} RESET default_transaction_read_only")
+        conn.exec_driver_sql(
+            f"ALTER ROLE {alice} IN DATABASE {make_url(pg_url).database} SET work_mem = '1GB'"
+        )
+        conn.exec_driver_sql(f"ALTER ROLE {alice} PASSWORD 'changed'")
+        conn.commit()
+    with as_user(pg_url, bob).connect() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "30s"
+        assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+    found = messages(shared)
+    assert any(m.startswith(f"{alice} has statement_timeout = 0, factdb set 30000") for m in found)
+    assert any(m.startswith(f"{alice} has default_transaction_read_only = (unset)") for m in found)
+    assert any(m.startswith(f"{alice} has work_mem = 1GB in this database") for m in found)
+    assert any(m.startswith(f"{alice}'s password changed") for m in found)
+    assert not any(bob in m for m in found)
     with shared.begin() as conn:
-        conn.exec_driver_sql(f"ALTER ROLE {ROLES.reader} SET statement_timeout = 300")
+        conn.exec_driver_sql(f"GRANT pg_signal_backend, {ROLES.writer} TO {bob}")
+    found = messages(shared)
+    assert f"{bob} is a member of {ROLES.reader}, {ROLES.writer}; one only" in found
+    assert any(m.startswith(f"{bob} is also a member of pg_signal_backend") for m in found)
+    with shared.begin() as conn:
+        conn.exec_driver_sql(f"REVOKE pg_signal_backend, {ROLES.writer} FROM {bob}")
+    # and even with its read-only default gone, the reader cannot write
+    assert refused(as_user(pg_url, alice), ["DELETE FROM evidence"]) == []
+    add_user(shared, alice, "reader")  # the admin puts it back
+    assert diagnose(shared) == []
+
+
+def test_reader_has_a_statement_timeout(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    reader = as_user(pg_url, new_user("reader", limits=ReaderLimits(statement_timeout_ms=300)))
+    with reader.connect() as conn:
+        assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+        assert conn.exec_driver_sql("SHOW idle_in_transaction_session_timeout").scalar() == "1min"
+        with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+            conn.exec_driver_sql("SELECT pg_sleep(5)")
+
+
+def test_reader_cannot_create_large_objects(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    statements = [
+        "SELECT lo_from_bytea(0, repeat('x', 1000)::bytea)",
+        "SELECT lo_create(0)",
+        "SELECT lo_creat(-1)",
+        "SELECT lo_import('/etc/hostname')",
+    ]
+    assert refused(as_user(pg_url, new_user("reader")), statements) == []
+    assert refused(as_user(pg_url, new_user("writer")), statements) == []
+    assert refused(shared, statements[:1]) == statements[:1], "the admin still may"
+
+
+def test_a_reader_cannot_end_another_readers_session(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    alice, bob = new_user("reader"), new_user("reader")
+    with as_user(pg_url, bob).connect() as victim:
+        pid = victim.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with as_user(pg_url, alice).connect() as conn:
+            for function in ("pg_terminate_backend", "pg_cancel_backend"):
+                with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+                    conn.exec_driver_sql(f"SELECT {function}({pid})")
+                conn.rollback()
+        assert victim.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_reader_cannot_take_the_migration_lock(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    key = migrate.ADVISORY_LOCK_KEY
+    statements = [
+        f"SELECT pg_advisory_lock({key})",
+        f"SELECT pg_try_advisory_lock({key})",
+        f"SELECT pg_advisory_xact_lock({key})",
+        f"SELECT pg_advisory_lock_shared({key})",
+        f"SELECT pg_advisory_lock({key >> 32}, {key & 0xFFFFFFFF})",
+    ]
+    assert refused(as_user(pg_url, new_user("reader")), statements) == []
+    assert refused(as_user(pg_url, new_user("writer")), statements[:1]) == statements[:1]
+
+
+def test_doctor_and_upgrade_name_the_session_holding_the_lock(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    writer = new_user("writer")
+    holder = as_user(pg_url, writer, application_name="stuck-loader").connect()
     try:
-        reader = as_role(pg_url, ROLES.reader)
-        with reader.connect() as conn:
-            assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
-            assert conn.exec_driver_sql("SHOW idle_in_transaction_session_timeout").scalar()
-            started = time.monotonic()
-            with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
-                conn.exec_driver_sql("SELECT pg_sleep(5)")
-            assert time.monotonic() - started < 3
+        holder.exec_driver_sql(f"SELECT pg_advisory_lock({migrate.ADVISORY_LOCK_KEY})")
+        holder.commit()
+        pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        settings = migrate.MigrationSettings(lock_wait_s=0.3, role=ROLES.owner)
+        with pytest.raises(MigrationLocked) as raised:
+            migrate.upgrade(shared, settings=settings)
+        for part in (f"pid {pid}", f"user {writer}", "application stuck-loader", "since"):
+            assert part in str(raised.value)
+        [finding] = [f for f in diagnose(shared) if f.check == "migration lock"]
+        assert f"pid {pid}" in finding.message and "stuck-loader" in finding.message
     finally:
-        create_roles(shared)  # back to the default limits
+        holder.close()
+    assert diagnose(shared) == []
 
 
-def test_writer_writes_rows_but_no_ddl(shared: Engine, pg_url: str) -> None:
-    writer = as_role(pg_url, ROLES.writer)
+def test_writer_cannot_move_the_migration_state(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    from factdb.factfiles.loader import load
+
+    writer = as_user(pg_url, new_user("writer"))
+    allowed = refused(
+        writer,
+        [
+            "UPDATE alembic_version SET version_num = '0001'",
+            "DELETE FROM alembic_version",
+            "INSERT INTO alembic_version VALUES ('9999')",
+            "TRUNCATE alembic_version",
+        ],
+    )
+    assert allowed == []
+    # a later migration's tables still reach the writer through default privileges
+    with shared.begin() as conn:
+        conn.exec_driver_sql(f"SET LOCAL ROLE {ROLES.owner}")
+        conn.exec_driver_sql("CREATE TABLE later (id integer)")
+    assert refused(writer, ["INSERT INTO later VALUES (1)"]) == ["INSERT INTO later VALUES (1)"]
+    load(writer)
+    with shared.begin() as conn:
+        conn.exec_driver_sql(f"GRANT UPDATE ON alembic_version TO {ROLES.writer}")
+    assert any("may UPDATE alembic_version" in m for m in messages(shared))
+
+
+def test_writer_writes_rows_but_no_ddl(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    writer = as_user(pg_url, new_user("writer"))
     from factdb.factfiles.loader import load
 
     report = load(writer)
@@ -148,15 +343,114 @@ def test_writer_writes_rows_but_no_ddl(shared: Engine, pg_url: str) -> None:
     assert allowed == []
 
 
+def test_only_the_owner_migrates(shared: Engine, pg_url: str, new_user: Callable[..., str]) -> None:
+    migrate.downgrade(shared, "0002", migrate.MigrationSettings(role=ROLES.owner))
+    for kind in ("reader", "writer"):
+        url = as_user(pg_url, new_user(kind)).url.render_as_string(hide_password=False)
+        for command in (
+            ["db", "upgrade"],
+            ["db", "downgrade", "base", "--yes"],
+            ["db", "roles"],
+            ["db", "roles", "add-user", "mallory", "--owner"],
+        ):
+            result = CliRunner().invoke(app, [*command, "--db", url])
+            assert result.exit_code == 4, (kind, command, result.stderr)
+            assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+            assert "Traceback" not in result.stderr
+        assert "--as-role" in CliRunner().invoke(app, ["db", "upgrade", "--db", url]).stderr
+    assert migrate.current_revisions(shared) == ["0002"]
+    # a user added as an owner migrates without --as-role, and what it creates is the owner's
+    url = as_user(pg_url, new_user("owner")).url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["db", "upgrade", "--db", url])
+    assert result.exit_code == 0, result.stderr
+    assert migrate.current_revisions(shared) == migrate.head_revisions()
+    assert diagnose(shared) == []
+
+
+def test_add_user_from_the_command_line(shared: Engine, pg_url: str) -> None:
+    names = [f"u{os.getpid()}_{next(_user_counter)}_cli" for _ in range(2)]
+    runner = CliRunner()
+    try:
+        result = runner.invoke(
+            app, ["db", "roles", "add-user", names[0], "--reader", "--db", pg_url]
+        )
+        assert result.exit_code == 0, result.stderr
+        [generated] = [
+            line.split(": ", 1)[1] for line in result.stdout.splitlines() if "shown once" in line
+        ]
+        assert len(generated) >= 20
+        result = runner.invoke(
+            app,
+            ["db", "roles", "add-user", names[1], "--writer", "--password-stdin", "--db", pg_url],
+            input="from stdin\n",
+        )
+        assert result.exit_code == 0, result.stderr
+        assert "shown once" not in result.stdout
+        again = runner.invoke(
+            app, ["db", "roles", "add-user", names[0], "--reader", "--db", pg_url]
+        )
+        assert again.exit_code == 0 and "shown once" not in again.stdout, "keeps the password"
+        with shared.connect() as conn:
+            stored = dict(
+                conn.execute(
+                    sa.text("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY(:n)"),
+                    {"n": names},
+                ).all()
+            )
+        assert all(stored[name] for name in names)
+        assert diagnose(shared) == []
+        for wrong in ([], ["--reader", "--writer"]):
+            result = runner.invoke(app, ["db", "roles", "add-user", "x", *wrong, "--db", pg_url])
+            assert result.exit_code == 2 and "exactly one of" in result.stderr
+    finally:
+        with shared.begin() as conn:
+            for name in names:
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def test_old_shared_logins_become_groups(pg_url: str) -> None:
+    legacy = RoleNames.with_prefix(f"legacy{os.getpid()}")
+    admin = make_engine(pg_url)
+    with admin.begin() as conn:  # what an older factdb made: shared logins with settings
+        for name in (legacy.owner, legacy.writer, legacy.reader):
+            conn.exec_driver_sql(f"CREATE ROLE {name} LOGIN PASSWORD 'shared'")
+        conn.exec_driver_sql(f"ALTER ROLE {legacy.reader} SET statement_timeout = 30000")
+        conn.exec_driver_sql(f"GRANT CREATE ON SCHEMA public TO {legacy.owner}")
+    try:
+        migrate.upgrade(admin, settings=migrate.MigrationSettings(role=legacy.owner))
+        assert any("can log in" in f.message for f in diagnose(admin, legacy))
+        create_roles(admin, legacy)
+        with admin.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT a.rolcanlogin, a.rolpassword IS NULL, r.rolconfig FROM pg_authid a "
+                    "JOIN pg_roles r ON r.oid = a.oid WHERE a.rolname = ANY(:n)"
+                ),
+                {"n": [legacy.owner, legacy.writer, legacy.reader]},
+            ).all()
+        assert [tuple(r) for r in rows] == [(False, True, None)] * 3
+        assert diagnose(admin, legacy) == []
+    finally:
+        with admin.begin() as conn:
+            for name in (legacy.owner, legacy.writer, legacy.reader):
+                conn.exec_driver_sql(f"DROP OWNED BY {name} CASCADE")
+            conn.exec_driver_sql(f"DROP ROLE {legacy.owner}, {legacy.writer}, {legacy.reader}")
+
+
 def test_roles_print_sql(pg_url: str) -> None:
-    from typer.testing import CliRunner
-
-    from factdb.cli import app
-
     result = CliRunner().invoke(app, ["db", "roles", "--print-sql", "--db", pg_url])
     assert result.exit_code == 0
     assert 'ALTER DEFAULT PRIVILEGES FOR ROLE "factdb_owner"' in result.stdout
-    assert "default_transaction_read_only = on" in result.stdout
+    assert 'CREATE ROLE "factdb_reader" NOLOGIN' in result.stdout
+    assert "REVOKE EXECUTE ON FUNCTION pg_catalog.lo_from_bytea(oid, bytea) FROM PUBLIC" in (
+        result.stdout
+    )
+    result = CliRunner().invoke(
+        app, ["db", "roles", "add-user", "alice", "--reader", "--print-sql", "--db", pg_url]
+    )
+    assert result.exit_code == 0
+    assert "default_transaction_read_only = 'on'" in result.stdout
+    assert 'GRANT "factdb_reader" TO "alice"' in result.stdout
 
 
 def test_second_migrator_gives_up_while_the_first_holds_the_lock(pg_url: str) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from factdb.cli._common import DbOption, engine_for, fail, new_app
+from factdb.cli._common import DbOption, DefaultCommandGroup, engine_for, fail, new_app
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from factdb.roles import Kind
 
 app = new_app("Create, migrate and check the database schema.")
 
@@ -60,12 +66,28 @@ def downgrade(
     lock_timeout: LockTimeout = 5_000,
     lock_wait: LockWait = 60.0,
     as_role: AsRole = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="Do not ask before dropping tables that hold rows (or, on PostgreSQL, "
+            "before going down to base). Required when not on a terminal.",
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database down to REVISION."""
     from factdb import migrate
+    from factdb.errors import InvalidOption
 
     engine = engine_for(db)
     settings = migrate.MigrationSettings(lock_timeout, lock_wait, as_role)
+    migrate.check_migrator(engine, settings)
+    what = migrate.downgrade_loss(engine, revision)
+    if what and not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise InvalidOption(f"{what}; nothing was changed. Run it again with --yes to confirm")
+        if not typer.confirm(f"{what}. Continue?", default=False):
+            raise fail("downgrade cancelled; nothing was changed")
     migrate.downgrade(engine, revision, settings)
     typer.echo(f"database at {', '.join(migrate.current_revisions(engine)) or 'base'}")
 
@@ -103,12 +125,18 @@ def check(db: DbOption = None) -> None:
     typer.echo("database matches the models")
 
 
-@app.command()
-def doctor(db: DbOption = None) -> None:
-    """Check integrity (SQLite) or ownership and grants (PostgreSQL); non-zero on any finding."""
-    from factdb.doctor import diagnose
+Prefix = Annotated[
+    str, typer.Option(help="Group names are PREFIX_owner, PREFIX_writer and PREFIX_reader.")
+]
 
-    findings = diagnose(engine_for(db))
+
+@app.command()
+def doctor(db: DbOption = None, prefix: Prefix = "factdb") -> None:
+    """Check integrity (SQLite) or ownership, grants, users and the lock (PostgreSQL)."""
+    from factdb.doctor import diagnose
+    from factdb.roles import RoleNames
+
+    findings = diagnose(engine_for(db), RoleNames.with_prefix(prefix))
     for finding in findings:
         typer.echo(f"{finding.check}: {finding.message}", err=True)
     if findings:
@@ -116,33 +144,108 @@ def doctor(db: DbOption = None) -> None:
     typer.echo("no problems found")
 
 
-@app.command()
-def roles(
-    db: DbOption = None,
-    print_sql: Annotated[
-        bool, typer.Option("--print-sql", help="Print the SQL for a DBA instead of running it.")
+class _RolesGroup(DefaultCommandGroup):
+    default_command = "setup"
+
+
+roles_app = new_app(
+    "PostgreSQL: set up the owner, writer and reader groups (default), or add a user.",
+    cls=_RolesGroup,
+)
+app.add_typer(roles_app, name="roles")
+
+
+def _postgresql(db: str | None) -> Engine:
+    engine = engine_for(db)
+    if engine.dialect.name != "postgresql":
+        raise fail("roles exist only on PostgreSQL; SQLite has no users")
+    return engine
+
+
+PrintSql = Annotated[
+    bool, typer.Option("--print-sql", help="Print the SQL for a DBA instead of running it.")
+]
+
+
+@roles_app.command("setup")
+def roles_setup(
+    db: DbOption = None, print_sql: PrintSql = False, prefix: Prefix = "factdb"
+) -> None:
+    """Create (or convert old shared logins into) the NOLOGIN groups and their privileges."""
+    from factdb.roles import RoleNames, create_roles, roles_sql
+
+    engine = _postgresql(db)
+    names = RoleNames.with_prefix(prefix)
+    if print_sql:
+        for statement in roles_sql(engine.url.database or "postgres", names):
+            typer.echo(statement + ";")
+        return
+    create_roles(engine, names)
+    typer.echo(f"groups ready: {names.owner}, {names.writer}, {names.reader}")
+
+
+@roles_app.command("add-user")
+def roles_add_user(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The user's login name (one per person or tool).")
+    ],
+    reader: Annotated[bool, typer.Option("--reader", help="Read only (analysts, tools).")] = False,
+    writer: Annotated[bool, typer.Option("--writer", help="Load data (loaders).")] = False,
+    owner: Annotated[bool, typer.Option("--owner", help="Run migrations.")] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from the first line of stdin. Default: a new user gets a "
+            "generated one, printed once; an existing user keeps theirs.",
+        ),
     ] = False,
-    prefix: Annotated[str, typer.Option(help="Role names are PREFIX_owner/_writer/_reader.")] = (
-        "factdb"
-    ),
+    db: DbOption = None,
+    print_sql: PrintSql = False,
+    prefix: Prefix = "factdb",
     statement_timeout: Annotated[
         int, typer.Option(metavar="MS", help="Reader's statement_timeout.")
     ] = 30_000,
     idle_timeout: Annotated[
-        int, typer.Option(metavar="MS", help="Reader's idle_in_transaction_session_timeout.")
+        int,
+        typer.Option(
+            metavar="MS", help="Reader's and writer's idle_in_transaction_session_timeout."
+        ),
     ] = 60_000,
 ) -> None:
-    """PostgreSQL: create the owner, writer and reader roles with their privileges."""
-    from factdb.roles import ReaderLimits, RoleNames, create_roles, roles_sql
+    """Create or update a LOGIN user, a member of one group, with its session limits."""
+    from factdb.errors import InvalidOption
+    from factdb.roles import (
+        ReaderLimits,
+        RoleNames,
+        add_user,
+        add_user_sql,
+        generate_password,
+        user_exists,
+    )
 
-    engine = engine_for(db)
-    if engine.dialect.name != "postgresql":
-        raise fail("roles exist only on PostgreSQL; SQLite has no users")
+    flags: dict[Kind, bool] = {"reader": reader, "writer": writer, "owner": owner}
+    chosen = [kind for kind, on in flags.items() if on]
+    if len(chosen) != 1:
+        raise InvalidOption("give exactly one of --reader, --writer or --owner")
+    kind = chosen[0]
+    engine = _postgresql(db)
     names = RoleNames.with_prefix(prefix)
     limits = ReaderLimits(statement_timeout, idle_timeout)
     if print_sql:
-        for statement in roles_sql(engine.url.database or "postgres", names, limits):
+        database = engine.url.database or "postgres"
+        for statement in add_user_sql(database, name, kind, names, limits):
             typer.echo(statement + ";")
         return
-    create_roles(engine, names, limits)
-    typer.echo(f"roles ready: {names.owner}, {names.writer}, {names.reader}")
+    password: str | None = None
+    generated = False
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidOption("--password-stdin: stdin held no password")
+    elif not user_exists(engine, name):
+        password, generated = generate_password(), True
+    add_user(engine, name, kind, names, limits, password)
+    typer.echo(f"user {name} ready: a member of {names.group(kind)}")
+    if generated:
+        typer.echo(f"password (shown once): {password}")
