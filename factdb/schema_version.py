@@ -30,6 +30,5 @@ def require_head(conn: Connection) -> None:
     if current != {HEAD_REVISION}:
         state = f"at revision {', '.join(sorted(current))}" if current else "not migrated"
         raise NotMigrated(
-            f"database is {state}, this factdb needs {HEAD_REVISION}; "
-            "run `factdb db upgrade` first"
+            f"database is {state}, this factdb needs {HEAD_REVISION}; run `factdb db upgrade` first"
         )

@@ -101,3 +101,77 @@ def test_documented_command_runs(
     )
     assert "Traceback" not in done.stderr, f"{where}: {command}\n{done.stderr}"
     assert done.returncode == 0, f"{where}: {command}\n{done.stderr}"
+
+
+SHARED = ROOT / "docs" / "shared-database.md"
+_PLACEHOLDER_URL = re.compile(r"postgresql://(?P<user>\w+)@db\.example\.org/factdb")
+
+
+def _shared_database_steps() -> list[str]:
+    """The setup walkthrough of docs/shared-database.md, command by command, in order."""
+    steps = []
+    for where, body in _blocks("console"):
+        if not where.startswith(SHARED.name):
+            continue
+        for line in body.splitlines():
+            command = re.sub(r"\s+#.*$", "", line.strip())
+            if command and not command.startswith("#"):
+                steps.append(command)
+    return steps
+
+
+def test_the_shared_database_walkthrough_runs(pg_admin_url: str, tmp_path: Path) -> None:
+    """Every step of the team setup, run against a real server as the docs write it: the
+    example host becomes the test server, ``--db ...`` the superuser, ``path/to`` is left out."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import drop_pg_database
+
+    admin = make_url(pg_admin_url)
+    database = f"factdb_docs_{os.getpid()}"
+
+    def url_for(user: str) -> str:
+        superuser = user in ("postgres", admin.username)
+        return (
+            admin.set(username=admin.username if superuser else user, database=database)
+            .set(password=admin.password if superuser else None)
+            .render_as_string(hide_password=False)
+        )
+
+    env = {k: v for k, v in os.environ.items() if k != "FACTDB_URL"}
+    ran = []
+    try:
+        for command in _shared_database_steps():
+            if command.startswith("createdb "):
+                with sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT").connect() as c:
+                    c.exec_driver_sql(f'CREATE DATABASE "{database}"')
+                ran.append(command)
+                continue
+            if "path/to" in command or command.startswith("printf "):
+                continue
+            command = _PLACEHOLDER_URL.sub(lambda m: url_for(m.group("user")), command)
+            command = command.replace("--db ...", f"--db {url_for('postgres')}")
+            if command.startswith("export FACTDB_URL="):
+                env["FACTDB_URL"] = command.split("=", 1)[1]
+                continue
+            command = command.split(" > ", 1)[0]
+            argv = shlex.split(command)
+            assert argv[0] == "factdb", command
+            done = subprocess.run(
+                [sys.executable, "-m", "factdb", *argv[1:]],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+                env=env,
+                timeout=300,
+            )
+            assert done.returncode == 0 and "Traceback" not in done.stderr, (
+                f"{command}\n{done.stdout}\n{done.stderr}"
+            )
+            ran.append(command)
+        assert len(ran) >= 8, ran
+    finally:
+        drop_pg_database(pg_admin_url, url_for("postgres"))
+        with sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            for user in ("alice", "nightly_loader", "deploy", "bob"):
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{user}"')
