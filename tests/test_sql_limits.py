@@ -289,7 +289,7 @@ def test_pg_superuser_powers_are_refused(pg_db: str) -> None:
     try:
         pid = bystander.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         for statement in SUPERUSER_POWERS + ROLE_CHANGES:
-            with pytest.raises(QueryRefused, match="^refused: ") as refused:
+            with pytest.raises(QueryRefused, match=r"^refused: ") as refused:
                 run_query(admin, statement.format(pid=pid))
             assert "\n" not in str(refused.value)
         assert bystander.exec_driver_sql("SELECT 1").scalar() == 1, "still connected"
