@@ -353,7 +353,8 @@ def _stream_sqlite(
     denied: list[str] = []
     try:
         conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        # a lock held by a writer is reported as such, a little before the time limit
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 800)}")
         conn.execute(f"PRAGMA hard_heap_limit = {SQLITE_HEAP_BYTES}")
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         conn.set_authorizer(_authorizer(denied))
