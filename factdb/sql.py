@@ -225,7 +225,7 @@ def _sqlite(
     columns: list[str] = []
     rows: list[tuple[Any, ...]] = []
     try:
-        child.start()
+        _start_without_sigint(child)
         sender.close()
         while True:
             left = deadline - time.monotonic()
@@ -256,6 +256,21 @@ def _sqlite(
             child.join()
 
 
+def _start_without_sigint(child: Any) -> None:
+    """Start the query process with SIGINT blocked, so Ctrl-C never lands in it half-made.
+
+    A Ctrl-C meanwhile stays pending in this process and arrives when the mask is restored.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        child.start()
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 _SQLITE_ERRORS: dict[str, Callable[[str], FactdbError]] = {
     "refused": QueryRefused,
     "too_large": ResultTooLarge,
@@ -268,6 +283,8 @@ def _sqlite_child(
 ) -> None:
     """The query process: run the statement and send columns, row batches and the end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops this process on Ctrl-C
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _limit_address_space(CHILD_MEMORY_BYTES)
     try:
         _stream_sqlite(out, path, sql, max_rows, timeout_s, max_bytes)
