@@ -249,6 +249,7 @@ def _sqlite(
     except KeyboardInterrupt:
         raise Interrupted("interrupted; the query was stopped and nothing was written") from None
     finally:
+        sender.close()
         receiver.close()
         if child.is_alive():
             child.kill()  # a read holds no lock worth keeping; killing it changes nothing
