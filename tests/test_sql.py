@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from factdb.cli import app
+from factdb.roles import create_roles
 from factdb.sql import QueryRefused, run_query
 
 runner = CliRunner()
@@ -36,6 +37,12 @@ SQLITE_HOSTILE = [
     "SELECT load_extension('{dir}/evil')",
     "REINDEX",
     "ANALYZE",
+    "UPDATE sqlite_master SET sql = 'x' WHERE name = 'entities'",
+    "UPDATE sqlite_master SET type = 'table', name = 'x', tbl_name = 'x', rootpage = 0, sql = 'x'",
+    "INSERT INTO fts_search (fts_search) VALUES ('rebuild')",
+    "DELETE FROM fts_search",
+    "SELECT * FROM pragma_optimize",
+    "PRAGMA table_info(entities)",
 ]
 PG_HOSTILE = [
     "SELECT nextval('entities_id_seq')",
@@ -61,12 +68,22 @@ def fingerprint(engine: Engine) -> str:
     return repr((rows, user_version))
 
 
-def test_reads_work(seeded: Engine) -> None:
+@pytest.fixture
+def readable(seeded: Engine) -> Engine:
+    """The seeded database; on PostgreSQL with the reader role a superuser's query runs as."""
+    if seeded.dialect.name == "postgresql":
+        create_roles(seeded)
+    return seeded
+
+
+def test_reads_work(readable: Engine) -> None:
+    seeded = readable
     result = run_query(seeded, "SELECT slug FROM v_entities ORDER BY slug", max_rows=3)
     assert result.columns == ["slug"] and len(result.rows) == 3 and result.truncated
 
 
-def test_hostile_statements_are_refused(seeded: Engine, tmp_path: Path) -> None:
+def test_hostile_statements_are_refused(readable: Engine, tmp_path: Path) -> None:
+    seeded = readable
     statements = HOSTILE + (SQLITE_HOSTILE if seeded.dialect.name == "sqlite" else PG_HOSTILE)
     before = fingerprint(seeded)
     db_file = Path(seeded.url.database or "") if seeded.dialect.name == "sqlite" else None
@@ -86,20 +103,20 @@ def test_hostile_statements_are_refused(seeded: Engine, tmp_path: Path) -> None:
         assert sorted(p.name for p in tmp_path.iterdir()) == listing, "no new file"
 
 
-def test_runaway_query_is_stopped(seeded: Engine) -> None:
+def test_runaway_query_is_stopped(readable: Engine) -> None:
     with pytest.raises(QueryRefused, match="time limit"):
-        run_query(seeded, RUNAWAY, timeout_s=0.5)
+        run_query(readable, RUNAWAY, timeout_s=0.5)
 
 
-def test_cli_refusal_is_one_line_and_exit_1(seeded: Engine) -> None:
-    url = seeded.url.render_as_string(hide_password=False)
+def test_cli_refusal_is_one_line_and_exit_1(readable: Engine) -> None:
+    url = readable.url.render_as_string(hide_password=False)
     result = runner.invoke(app, ["sql", "DELETE FROM entities", "--db", url])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: refused")
 
 
-def test_cli_formats(seeded: Engine) -> None:
-    url = seeded.url.render_as_string(hide_password=False)
+def test_cli_formats(readable: Engine) -> None:
+    url = readable.url.render_as_string(hide_password=False)
     result = runner.invoke(
         app,
         [
