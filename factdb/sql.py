@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from factdb.db import require_database_file, sqlite_read_uri
 from factdb.errors import DatabaseUnreachable, FactdbError, Interrupted, InvalidOption
 from factdb.roles import RoleNames
 
@@ -198,12 +200,14 @@ def value_bytes(value: Any) -> int:
 
 
 def _open_sqlite(path: str) -> sqlite3.Connection:
-    """Open the database file for reading; never creates it (``mode=rw`` needs it to exist).
+    """Open the database file for reading; never creates it, nor files beside it that another
+    user would have to clean up (``factdb.db.sqlite_read_uri``).
 
     Writes are stopped by ``query_only`` and the authorizer, not by the open mode.
     """
     try:
-        return sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+        uri = sqlite_read_uri(Path(path))
+        return sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.OperationalError as exc:
         raise DatabaseUnreachable(f"cannot open database {path}: {exc}") from None
 
@@ -214,6 +218,7 @@ def _sqlite(
     path = engine.url.database
     if not path or path == ":memory:":
         raise QueryRefused("refused: an in-memory database has nothing to query")
+    require_database_file(engine)
     context: Any = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(

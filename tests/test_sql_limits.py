@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from factdb.cli import app
 from factdb.db import make_engine
 from factdb.errors import InvalidOption
-from factdb.roles import RoleNames, create_roles
+from factdb.roles import RoleNames, add_user, create_roles
 from factdb.sql import QueryRefused, QueryTimedOut, ResultTooLarge, run_query
 from tests.conftest import create_pg_database, drop_pg_database
 
@@ -231,11 +231,19 @@ def pg_db(pg_admin_url: str) -> Iterator[str]:
         upgrade(engine)
         load(engine)
         create_roles(engine)
+        add_user(engine, _login(url), "reader")
         engine.dispose()
         yield url
     finally:
         engine.dispose()
         drop_pg_database(pg_admin_url, url)
+        with make_engine(pg_admin_url).begin() as conn:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{_login(url)}"')
+
+
+def _login(url: str) -> str:
+    """The reader login of the test database at ``url`` (one person of the reader group)."""
+    return f"analyst_{make_url(url).database}"
 
 
 def test_pg_timeout_never_raises_the_sessions_own_limit(pg_db: str) -> None:
@@ -252,10 +260,11 @@ def test_pg_timeout_never_raises_the_reader_roles_limit(pg_db: str) -> None:
     database = make_url(pg_db).database
     admin = make_engine(pg_db)
     with admin.begin() as conn:
-        conn.exec_driver_sql(
-            f'ALTER ROLE {READER} IN DATABASE "{database}" SET statement_timeout = 500'
-        )
-    reader = make_engine(make_url(pg_db).set(username=READER).render_as_string())
+        for role in (READER, _login(pg_db)):
+            conn.exec_driver_sql(
+                f'ALTER ROLE "{role}" IN DATABASE "{database}" SET statement_timeout = 500'
+            )
+    reader = make_engine(make_url(pg_db).set(username=_login(pg_db)).render_as_string())
     try:
         for engine in (reader, admin):  # logged in as the reader, or dropping to it
             with pytest.raises(QueryTimedOut, match=r"stopped after 0\.5 s"):
@@ -314,10 +323,10 @@ def test_pg_superuser_without_a_reader_role_is_refused(pg_db: str) -> None:
 
 
 def test_pg_reader_login_reads(pg_db: str) -> None:
-    reader = make_engine(make_url(pg_db).set(username=READER).render_as_string())
+    reader = make_engine(make_url(pg_db).set(username=_login(pg_db)).render_as_string())
     try:
         result = run_query(reader, "SELECT current_user, count(*) FROM v_trade GROUP BY 1")
-        assert result.rows == [(READER, 7)]
+        assert result.rows == [(_login(pg_db), 7)]
         with pytest.raises(QueryRefused, match="refused"):
             run_query(reader, "SELECT pg_reload_conf()")
     finally:
