@@ -22,10 +22,10 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
+from factdb import schema_version
 from factdb.db import connect
 from factdb.errors import (
     MigrationLocked,
-    NotMigrated,
     PermissionDenied,
     SchemaDrift,
     UnknownRevision,
@@ -117,13 +117,9 @@ def current_revisions(engine: Engine) -> list[str]:
 
 
 def require_head(conn: Connection) -> None:
-    """Raise ``NotMigrated`` unless the database is at the newest revision."""
-    from alembic.runtime.migration import MigrationContext
-
-    current = set(MigrationContext.configure(conn).get_current_heads())
-    if current != set(head_revisions()):
-        state = ", ".join(sorted(current)) or "not migrated"
-        raise NotMigrated(f"database is {state}; run `factdb db upgrade` first")
+    """Raise ``NotMigrated`` unless the database is at the newest revision (see
+    ``factdb.schema_version``, which read paths import to stay free of Alembic)."""
+    schema_version.require_head(conn)
 
 
 def head_revisions() -> list[str]:

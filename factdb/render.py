@@ -156,7 +156,9 @@ def cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        # Python's shortest round-trip form: positional from 1e-4 to 1e16, so a SQLite REAL
+        # such as 269500000.0 is never shown as 2.695e+08 (nor rounded).
+        return repr(value)
     return str(jsonable(value))
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from factdb.db import connect
 from factdb.errors import NotFound
-from factdb.migrate import require_head
 from factdb.models import Evidence, Source
+from factdb.schema_version import require_head
 
 
 def verify(engine: Engine) -> tuple[int, list[str]]:

@@ -137,15 +137,19 @@ class Templates:
             eng.dispose()  # no connection may stay open on a template
         return url
 
-    def copy(self, backend: str, level: str, tmp_path: Path) -> str:
-        """A new database with the template's content; returns its URL."""
+    def copy_into(self, backend: str, level: str, url: str) -> None:
+        """Give the (empty) database at ``url`` the template's content, keeping its name."""
         source = self.url(backend, level)
         if backend == "sqlite":
-            target = tmp_path / f"{level}.sqlite3"
-            shutil.copyfile(make_url(source).database or "", target)
-            return f"sqlite:///{target}"
+            shutil.copyfile(make_url(source).database or "", make_url(url).database or "")
+            return
         admin_url = self.request.getfixturevalue("pg_admin_url")
-        return create_pg_database(admin_url, template=make_url(source).database)
+        name = make_url(url).database
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -155,31 +159,23 @@ def templates(
     return Templates(tmp_path_factory.mktemp("templates"), request)
 
 
-def _from_template(
-    level: str, backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
-) -> Iterator[Engine]:
-    admin_url = request.getfixturevalue("pg_admin_url") if backend == "postgresql" else None
-    url = templates.copy(backend, level, tmp_path)
-    eng = make_engine(url)
+def _from_template(level: str, backend: str, db_url: str, templates: Templates) -> Iterator[Engine]:
+    templates.copy_into(backend, level, db_url)
+    eng = make_engine(db_url)
     try:
         yield eng
     finally:
         eng.dispose()
-        if admin_url is not None:
-            drop_pg_database(admin_url, url)
 
 
 @pytest.fixture
-def migrated(
-    backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
-) -> Iterator[Engine]:
-    """An engine on a fresh database migrated to head (a copy of a template)."""
-    yield from _from_template("migrated", backend, tmp_path, templates, request)
+def migrated(backend: str, db_url: str, templates: Templates) -> Iterator[Engine]:
+    """An engine on the test's database (``db_url``), migrated to head: a template's copy."""
+    yield from _from_template("migrated", backend, db_url, templates)
 
 
 @pytest.fixture
-def seeded(
-    backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
-) -> Iterator[Engine]:
-    """An engine on a fresh database holding the bundled seeds (a copy of a template)."""
-    yield from _from_template("seeded", backend, tmp_path, templates, request)
+def seeded(backend: str, db_url: str, templates: Templates) -> Iterator[Engine]:
+    """An engine on the test's database (``db_url``) holding the bundled seeds: a template's
+    copy."""
+    yield from _from_template("seeded", backend, db_url, templates)

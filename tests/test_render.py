@@ -276,6 +276,10 @@ def url_of(engine: Engine) -> str:
 
 
 def test_columns_pick_and_order(seeded: Engine) -> None:
+    if seeded.dialect.name == "postgresql":
+        from factdb.roles import create_roles
+
+        create_roles(seeded)  # factdb sql as a superuser runs as the reader group
     url = url_of(seeded)
     out = runner.invoke(
         app, ["report", "trade", "--db", url, "-f", "csv", "--columns", "value,period"]
@@ -285,7 +289,7 @@ def test_columns_pick_and_order(seeded: Engine) -> None:
         app,
         ["sql", "SELECT slug, name FROM v_entities", "--db", url, "-f", "csv", "--columns", "name"],
     )
-    assert sql.exit_code == 0 and sql.stdout.splitlines()[0] == "name"
+    assert sql.exit_code == 0 and sql.stdout.splitlines()[0] == "name", sql.stderr
     bad = runner.invoke(app, ["sql", "SELECT 1 AS a", "--db", url, "--columns", "b"])
     assert bad.exit_code == 2 and "choose from a" in bad.stderr
     briefing = ["report", "briefing", "--db", url, "-f", "csv", "--section", "trade"]

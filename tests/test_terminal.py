@@ -27,7 +27,8 @@ COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "reconcile": (["report", "reconcile"], ["180,000,000.00"]),
     "sql": (
         ["sql", "SELECT source_slug, value, year FROM v_trade ORDER BY value_cents"],
-        ["novinite-bulgaria-japan-trade-2024", "269500000.00"],
+        # v_trade.value is a REAL on SQLite: the number whole, never 2.695e+08.
+        ["novinite-bulgaria-japan-trade-2024", "269500000.0"],
     ),
     "search": (["search", "toy*"], ["toyota-insait-funding-commitment"]),
     "tables": (["tables"], ["v_event_participants", "trade_derivations"]),

@@ -84,7 +84,7 @@ def terminal_width() -> int:
 def reading(db: str | None) -> Iterator[Connection]:
     """A read-only connection on a migrated database."""
     from factdb.db import connect
-    from factdb.migrate import require_head
+    from factdb.schema_version import require_head
 
     with connect(engine_for(db), read_only=True) as conn:
         require_head(conn)
