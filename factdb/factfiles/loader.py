@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -268,8 +269,8 @@ def load(
             if getattr(exc.orig, "sqlstate", None) in PRIVILEGE_STATES:
                 detail = str(exc.orig).strip().splitlines()[0]
                 raise PermissionDenied(
-                    f"the database user may not write: {detail}; loading fact files needs the "
-                    "writer role; nothing was written"
+                    f"the database user may not write ({_statement_kind(exc.statement)} refused: "
+                    f"{detail}); loading fact files needs the writer role; nothing was written"
                 ) from None
             if not isinstance(exc, sa.exc.IntegrityError | sa.exc.OperationalError):
                 raise
@@ -284,6 +285,14 @@ def load(
                 ) from None
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _statement_kind(statement: str | None) -> str:
+    """``INSERT INTO sources ...`` -> ``INSERT on table sources``: the privilege it needs."""
+    match = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement or "", re.I)
+    if match is None:
+        return "a write"
+    return f"{match.group(1).split()[0].upper()} on table {match.group(2)}"
 
 
 def _retryable(exc: sa.exc.DBAPIError) -> bool:

@@ -392,7 +392,8 @@ def _locate_quotes(valid: ValidFile) -> list[Problem]:
                     problems.append(
                         valid.doc.problem(
                             (*quote_path, "field"),
-                            f"a {kind} has no field {spec.field!r}"
+                            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} has no field "
+                            f"{spec.field!r}"
                             f"{_suggest(spec.field, allowed)}; one of: {', '.join(allowed)}",
                         )
                     )
