@@ -155,7 +155,7 @@ def test_a_sha256_mismatch_is_reported_once(migrated: Engine, tmp_path: Path) ->
     path = tmp_path / "f.yaml"
     path.write_text(
         "factdb: 1\nsource:\n  slug: s\n  kind: article\n  text: a.txt\n"
-        f"  sha256: {'0' * 64}\n"
+        f"  sha256: {'a' * 64}\n"
         "entities:\n"
         "  - {slug: n, kind: country, name: Norway, quote: {text: Norway, occurrence: 2}}\n"
         "  - {slug: m, kind: country, name: M, quote: {text: Norway, occurrence: 1}}\n",
