@@ -78,17 +78,15 @@ PRIVILEGE_STATES = {"42501", "25006"}
 
 @dataclass(frozen=True)
 class In:
-    """``column IN values`` (sent in chunks), and ``also`` when given: a lookup of any size."""
+    """``column IN values`` for any number of values: one statement per chunk of them."""
 
     column: Any
     values: Collection[Any]
-    also: sa.ColumnElement[bool] | None = None
 
     def clauses(self) -> Iterator[sa.ColumnElement[bool]]:
         values = list(self.values)
         for start in range(0, len(values), KEYS_PER_STATEMENT):
-            clause = self.column.in_(values[start : start + KEYS_PER_STATEMENT])
-            yield clause if self.also is None else sa.and_(self.also, clause)
+            yield self.column.in_(values[start : start + KEYS_PER_STATEMENT])
 
 
 Where = sa.ColumnElement[bool] | In
