@@ -135,8 +135,12 @@ def bundled_seeds() -> Path:
     return packaged if packaged.is_dir() else here.parent / "seeds"
 
 
-def read_catalog(conn: Connection) -> Catalog:
-    """What fact files may refer to that is already in the database."""
+def read_catalog(conn: Connection, files: Sequence[ValidFile] = ()) -> Catalog:
+    """What fact files may refer to that is already in the database.
+
+    Whether an entity is an imported one costs a look at its trade rows, so it is asked only of
+    the entities holding an identifier that ``files`` declare for another entity.
+    """
     catalog = Catalog()
     catalog.entity_slugs = set(conn.scalars(sa.select(Entity.slug)))
     for name, slug in conn.execute(
@@ -185,7 +189,17 @@ def read_catalog(conn: Connection) -> Catalog:
             )
         )
     }
-    catalog.imported_entities = set(conn.scalars(sa.select(ent.c.slug).where(_imported(ent.c.id))))
+    holders = {
+        holder
+        for valid in files
+        for entity in valid.spec.entities
+        for scheme, value in entity.identifiers.items()
+        if (holder := catalog.identifiers.get((scheme.value, value), entity.slug)) != entity.slug
+    }
+    for clause in In(ent.c.slug, holders).clauses():
+        catalog.imported_entities.update(
+            conn.scalars(sa.select(ent.c.slug).where(clause, _imported(ent.c.id)))
+        )
     return catalog
 
 
@@ -209,8 +223,14 @@ def _imported(entity_id: Any) -> sa.ColumnElement[bool]:
         for table, columns in unused
     ]
     in_trade = sa.or_(trade.c.reporter_id == entity_id, trade.c.partner_id == entity_id)
-    conditions.append(~sa.exists().where(in_trade, trade.c.slug.is_not(None)))
-    conditions.append(sa.exists().where(in_trade))
+    # fact-file rows are the few with a slug (a partial index holds just them)
+    conditions.append(~sa.exists().where(trade.c.slug.is_not(None), in_trade))
+    conditions.append(
+        sa.or_(
+            sa.exists().where(trade.c.reporter_id == entity_id),
+            sa.exists().where(trade.c.partner_id == entity_id),
+        )
+    )
     return sa.and_(*conditions)
 
 
@@ -255,7 +275,7 @@ def load(
                     _require_write_privileges(conn)
                     # Resolving against what the database holds is fast: done under the lock,
                     # so nothing can change between the check and the write.
-                    plan, problems = resolve(checked, read_catalog(conn))
+                    plan, problems = resolve(checked, read_catalog(conn, checked))
                     if plan is None:
                         raise FactFileError([str(p) for p in problems])
                     report = LoadReport(files, dry_run=dry_run, attempts=attempt)
