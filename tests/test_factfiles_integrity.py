@@ -351,6 +351,34 @@ def test_a_fact_file_takes_over_an_imported_entity(
     assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
 
 
+def test_a_fact_file_declaring_the_imported_slug_updates_that_entity(
+    migrated: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """Whatever slug the import gave the country, declaring that slug is no takeover."""
+    csv = tmp_path / "de.csv"
+    csv.write_text(GERMANY_FRANCE, encoding="utf-8")
+    import_file(migrated, csv)
+    with migrated.connect() as conn:
+        imported = conn.scalar(
+            sa.text(
+                "SELECT e.slug FROM entities e JOIN entity_identifiers i ON i.entity_id = e.id "
+                "WHERE i.value = '276'"
+            )
+        )
+    body = GERMANY.replace("slug: deutschland", f"slug: {imported}")
+    code, out, err = seed(db_url, write(tmp_path / "facts", "de.yaml", body))
+    assert code == 0, err
+    assert "took over" not in out
+    with migrated.connect() as conn:
+        holders = conn.execute(
+            sa.text(
+                "SELECT DISTINCT e.slug FROM entities e JOIN entity_identifiers i "
+                "ON i.entity_id = e.id WHERE i.value IN ('DEU', '276')"
+            )
+        ).all()
+    assert holders == [(imported,)]
+
+
 def test_an_import_after_the_fact_file_reuses_its_entity(
     migrated: Engine, db_url: str, tmp_path: Path
 ) -> None:
