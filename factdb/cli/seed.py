@@ -42,6 +42,9 @@ def print_report(report: LoadReport) -> None:
         typer.echo(f"  {table:<20} {counts.inserted:>9} {counts.updated:>9} {counts.deleted:>9}")
     total = report.total()
     typer.echo(f"  {'total':<20} {total.inserted:>9} {total.updated:>9} {total.deleted:>9}")
+    taken = "would take over" if report.dry_run else "took over"
+    for imported, declared in report.takeovers.items():
+        typer.echo(f"{taken} imported entity {imported!r} as {declared!r}")
 
 
 @app.command("schema")

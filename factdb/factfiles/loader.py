@@ -2,28 +2,42 @@
 
 Each file is the truth for its source: facts it declares are inserted or updated, facts it no
 longer declares are deleted, and so is this source's evidence for them. Entities are shared
-between files and are never deleted by a load. Counts per table say what changed.
+between files and are never deleted by a load, except an entity an import created that a
+declared entity takes over. Counts per table say what changed.
+
+Files are read and checked before the write transaction begins, so a slow or hostile file never
+holds the database's write lock. No statement binds one parameter per row: lists of keys are
+sent in chunks far below SQLite's and PostgreSQL's limits on bound parameters.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect, is_busy_error
-from factdb.errors import FactFileError
+from factdb.errors import FactFileError, PermissionDenied
 from factdb.factfiles.reader import Path_
-from factdb.factfiles.schema import EntitySpec, FactFile, PartialDate
-from factdb.factfiles.validate import Catalog, Plan, ValidFile, discover, fact_paths, validate
+from factdb.factfiles.schema import MAX_MONEY, EntitySpec, FactFile, PartialDate
+from factdb.factfiles.validate import (
+    Catalog,
+    Plan,
+    ValidFile,
+    check_files,
+    discover,
+    fact_paths,
+    resolve,
+)
 from factdb.migrate import require_head
 from factdb.models import (
     TOTAL_COMMODITY,
@@ -56,6 +70,33 @@ TABLE_ORDER = [
 ]
 #: a concurrent loader that lost a unique-key race starts again; it sees the winner's rows
 MAX_ATTEMPTS = 20
+#: keys bound per statement in an IN list (SQLite allows 32,766 parameters, PostgreSQL 65,535)
+KEYS_PER_STATEMENT = 5_000
+#: SQLSTATEs that mean the database user may not write: insufficient_privilege, read-only
+PRIVILEGE_STATES = {"42501", "25006"}
+
+
+@dataclass(frozen=True)
+class In:
+    """``column IN values`` for any number of values: one statement per chunk of them."""
+
+    column: Any
+    values: Collection[Any]
+
+    def clauses(self) -> Iterator[sa.ColumnElement[bool]]:
+        values = list(self.values)
+        for start in range(0, len(values), KEYS_PER_STATEMENT):
+            yield self.column.in_(values[start : start + KEYS_PER_STATEMENT])
+
+
+Where = sa.ColumnElement[bool] | In
+
+
+def _clauses(where: Where) -> Iterator[sa.ColumnElement[bool]]:
+    if isinstance(where, In):
+        yield from where.clauses()
+    else:
+        yield where
 
 
 @dataclass
@@ -75,6 +116,8 @@ class LoadReport:
     )
     dry_run: bool = False
     attempts: int = 1
+    #: imported entity slug -> the declared entity that took it over
+    takeovers: dict[str, str] = field(default_factory=dict)
 
     def total(self) -> TableCounts:
         out = TableCounts()
@@ -92,8 +135,12 @@ def bundled_seeds() -> Path:
     return packaged if packaged.is_dir() else here.parent / "seeds"
 
 
-def read_catalog(conn: Connection) -> Catalog:
-    """What fact files may refer to that is already in the database."""
+def read_catalog(conn: Connection, files: Sequence[ValidFile] = ()) -> Catalog:
+    """What fact files may refer to that is already in the database.
+
+    Whether an entity is an imported one costs a look at its trade rows, so it is asked only of
+    the entities holding an identifier that ``files`` declare for another entity.
+    """
     catalog = Catalog()
     catalog.entity_slugs = set(conn.scalars(sa.select(Entity.slug)))
     for name, slug in conn.execute(
@@ -126,7 +173,83 @@ def read_catalog(conn: Connection) -> Catalog:
         .join(ent, ent.c.id == part.c.entity_id)
     ):
         catalog.participant_keys.add(f"{event}/{entity}/{role}")
+    parent = ev.alias("parent")
+    catalog.event_parents = {
+        slug: parent_slug
+        for slug, parent_slug in conn.execute(
+            sa.select(ev.c.slug, parent.c.slug).join(parent, parent.c.id == ev.c.parent_id)
+        )
+    }
+    ident = EntityIdentifier.__table__
+    catalog.identifiers = {
+        (str(scheme), value): slug
+        for scheme, value, slug in conn.execute(
+            sa.select(ident.c.scheme, ident.c.value, ent.c.slug).join(
+                ent, ent.c.id == ident.c.entity_id
+            )
+        )
+    }
+    holders = {
+        holder
+        for valid in files
+        for entity in valid.spec.entities
+        for scheme, value in entity.identifiers.items()
+        if (holder := catalog.identifiers.get((scheme.value, value), entity.slug)) != entity.slug
+    }
+    for clause in In(ent.c.slug, holders).clauses():
+        catalog.imported_entities.update(
+            conn.scalars(sa.select(ent.c.slug).where(clause, _imported(ent.c.id)))
+        )
     return catalog
+
+
+def _imported(entity_id: Any) -> sa.ColumnElement[bool]:
+    """An entity an import created and nothing but imported trade rows and identifiers use.
+
+    Such an entity carries no evidence, name, role, event, relation or fact-file trade row, so
+    a fact file declaring the same identifier may take it over without losing anything.
+    """
+    trade = TradeFlow.__table__
+    unused = [
+        (Evidence.__table__, ("entity_id",)),
+        (EntityAlias.__table__, ("entity_id",)),
+        (Role.__table__, ("person_id", "organisation_id")),
+        (EventParticipant.__table__, ("entity_id",)),
+        (Event.__table__, ("location_id",)),
+        (Relation.__table__, ("subject_id", "object_id", "context_id", "claimed_by_id")),
+    ]
+    conditions = [
+        ~sa.exists().where(sa.or_(*(table.c[column] == entity_id for column in columns)))
+        for table, columns in unused
+    ]
+    in_trade = sa.or_(trade.c.reporter_id == entity_id, trade.c.partner_id == entity_id)
+    # fact-file rows are the few with a slug (a partial index holds just them)
+    conditions.append(~sa.exists().where(trade.c.slug.is_not(None), in_trade))
+    conditions.append(
+        sa.or_(
+            sa.exists().where(trade.c.reporter_id == entity_id),
+            sa.exists().where(trade.c.partner_id == entity_id),
+        )
+    )
+    return sa.and_(*conditions)
+
+
+def _require_write_privileges(conn: Connection) -> None:
+    """On PostgreSQL, name the privilege a read-only user lacks before anything is tried."""
+    if conn.dialect.name != "postgresql":
+        return
+    user = conn.scalar(sa.text("SELECT current_user"))
+    for table in TABLE_ORDER:
+        for privilege in ("INSERT", "UPDATE", "DELETE"):
+            allowed = conn.scalar(
+                sa.text("SELECT has_table_privilege(:table, :privilege)"),
+                {"table": table, "privilege": privilege},
+            )
+            if not allowed:
+                raise PermissionDenied(
+                    f"database user {user!r} lacks {privilege} on table {table}; loading fact "
+                    "files needs the writer role (see docs/shared-database.md); nothing was written"
+                )
 
 
 def load(
@@ -140,13 +263,19 @@ def load(
     files = discover(paths or [bundled_seeds()])
     if not files:
         raise FactFileError([f"{', '.join(map(str, paths or []))}: no fact files (*.yaml) found"])
+    # Parsing, source texts and quotes need no database: done before any lock is taken.
+    checked, problems = check_files(files)
+    if problems:
+        raise FactFileError([str(p) for p in problems])
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with connect(engine) as conn:
                 with conn.begin() as tx:
                     require_head(conn)
-                    catalog = read_catalog(conn)
-                    plan, problems = validate(files, catalog)
+                    _require_write_privileges(conn)
+                    # Resolving against what the database holds is fast: done under the lock,
+                    # so nothing can change between the check and the write.
+                    plan, problems = resolve(checked, read_catalog(conn, checked))
                     if plan is None:
                         raise FactFileError([str(p) for p in problems])
                     report = LoadReport(files, dry_run=dry_run, attempts=attempt)
@@ -154,7 +283,15 @@ def load(
                     if dry_run:
                         tx.rollback()
                 return report
-        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+        except sa.exc.DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in PRIVILEGE_STATES:
+                detail = str(exc.orig).strip().splitlines()[0]
+                raise PermissionDenied(
+                    f"the database user may not write ({_statement_kind(exc.statement)} refused: "
+                    f"{detail}); loading fact files needs the writer role; nothing was written"
+                ) from None
+            if not isinstance(exc, sa.exc.IntegrityError | sa.exc.OperationalError):
+                raise
             if attempt < MAX_ATTEMPTS and _retryable(exc):
                 # jittered back-off, so retrying loaders do not collide again in step
                 time.sleep(random.uniform(0.02, 0.1) * attempt)
@@ -166,6 +303,14 @@ def load(
                 ) from None
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _statement_kind(statement: str | None) -> str:
+    """``INSERT INTO sources ...`` -> ``INSERT on table sources``: the privilege it needs."""
+    match = re.match(r"\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement or "", re.I)
+    if match is None:
+        return "a write"
+    return f"{match.group(1).split()[0].upper()} on table {match.group(2)}"
 
 
 def _retryable(exc: sa.exc.DBAPIError) -> bool:
@@ -197,35 +342,30 @@ class Writer:
         model: Any,
         key: tuple[str, ...],
         desired: list[dict[str, Any]],
-        scope: sa.ColumnElement[bool] | None = None,
-        lookup: sa.ColumnElement[bool] | None = None,
+        scope: Where | None = None,
+        lookup: Where | None = None,
     ) -> dict[tuple[Any, ...], int | None]:
         """Make the rows of ``model`` within ``scope`` equal ``desired``; return ids by key.
 
         Without a scope, rows are only inserted or updated (never deleted), and existing rows
-        are looked up through ``lookup``.
+        are looked up through ``lookup``. New rows go in as one batched insert.
         """
         table: sa.Table = model.__table__
         counts = self.report.tables[table.name]
         where = scope if scope is not None else lookup
         existing: dict[tuple[Any, ...], Any] = {}
         if where is not None:
-            for row in self.conn.execute(sa.select(table).where(where)).mappings():
-                existing[tuple(row[k] for k in key)] = row
+            for clause in _clauses(where):
+                for row in self.conn.execute(sa.select(table).where(clause)).mappings():
+                    existing[tuple(row[k] for k in key)] = row
         has_id = "id" in table.c
         ids: dict[tuple[Any, ...], int | None] = {}
+        new: dict[tuple[Any, ...], dict[str, Any]] = {}
         for values in desired:
             k = tuple(values[c] for c in key)
             current = existing.get(k)
             if current is None:
-                stmt = sa.insert(table).values(values)
-                if has_id:
-                    ids[k] = self.conn.execute(stmt.returning(table.c.id)).scalar_one()
-                    self.new_ids.setdefault(table.name, set()).add(_id(ids[k]))
-                else:
-                    self.conn.execute(stmt)
-                    ids[k] = None
-                counts.inserted += 1
+                new[k] = values
                 continue
             ids[k] = current["id"] if has_id else None
             changed = {c: v for c, v in values.items() if not _same(current[c], v)}
@@ -234,11 +374,33 @@ class Writer:
                     sa.update(table).where(_key_clause(table, key, k)).values(changed)
                 )
                 counts.updated += 1
+        if new:
+            rows = list(new.values())
+            if has_id:
+                stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                got = self.conn.execute(stmt, rows).scalars().all()
+                for k, new_id in zip(new, got, strict=True):
+                    ids[k] = new_id
+                self.new_ids.setdefault(table.name, set()).update(got)
+            else:
+                self.conn.execute(sa.insert(table), rows)
+                ids.update(dict.fromkeys(new))
+            counts.inserted += len(rows)
         if scope is not None:
-            for k in set(existing) - set(ids):
-                self.conn.execute(sa.delete(table).where(_key_clause(table, key, k)))
-                counts.deleted += 1
+            gone = [k for k in existing if k not in ids]
+            if has_id:
+                self._delete_ids(table, [existing[k]["id"] for k in gone])
+            else:
+                for k in gone:
+                    self.conn.execute(sa.delete(table).where(_key_clause(table, key, k)))
+            counts.deleted += len(gone)
         return ids
+
+    def _delete_ids(self, table: sa.Table, ids: list[int]) -> int:
+        deleted = 0
+        for clause in In(table.c.id, ids).clauses():
+            deleted += self.conn.execute(sa.delete(table).where(clause)).rowcount
+        return deleted
 
     # --- the plan -----------------------------------------------------------------------
 
@@ -318,15 +480,18 @@ class Writer:
             {"slug": e.slug, "kind": e.kind, "name": e.name, "description": e.description}
             for e in declared.values()
         ]
-        ids = self.sync(Entity, ("slug",), rows, lookup=Entity.slug.in_(list(declared) or [""]))
+        ids = self.sync(Entity, ("slug",), rows, lookup=In(Entity.slug, list(declared)))
         self.entity_ids = {slug: _id(ids[(slug,)]) for slug in declared}
         refs = set(self.plan.entity_refs.values()) - set(self.entity_ids)
-        if refs:
+        for clause in In(Entity.slug, refs).clauses():
             for slug, entity_id in self.conn.execute(
-                sa.select(Entity.slug, Entity.id).where(Entity.slug.in_(refs))
+                sa.select(Entity.slug, Entity.id).where(clause)
             ):
                 self.entity_ids[slug] = entity_id
-        declared_ids = [self.entity_ids[s] for s in declared] or [-1]
+        for imported, slug in self.plan.takeovers.items():
+            self._take_over(imported, self.entity_ids[slug])
+            self.report.takeovers[imported] = slug
+        declared_ids = [self.entity_ids[s] for s in declared]
         aliases, identifiers = [], []
         for slug, entity in declared.items():
             for alias in entity.aliases:
@@ -344,14 +509,43 @@ class Writer:
             EntityAlias,
             ("entity_id", "name", "language"),
             aliases,
-            scope=EntityAlias.entity_id.in_(declared_ids),
+            scope=In(EntityAlias.entity_id, declared_ids),
         )
         self.sync(
             EntityIdentifier,
             ("scheme", "value"),
             identifiers,
-            scope=EntityIdentifier.entity_id.in_(declared_ids),
+            scope=In(EntityIdentifier.entity_id, declared_ids),
         )
+
+    def _take_over(self, imported: str, entity_id: int) -> None:
+        """Merge an entity an import created into a declared one: its trade rows and
+        identifiers move over, then it goes. Locked first, and checked again under the lock,
+        so a concurrent import cannot attach rows to it meanwhile."""
+        old = self.conn.scalar(
+            sa.select(Entity.id)
+            .where(Entity.slug == imported, _imported(Entity.id))
+            .with_for_update()
+        )
+        if old is None:
+            raise FactFileError(
+                [f"entity {imported!r} changed while loading; nothing was written, try again"]
+            )
+        for column in ("reporter_id", "partner_id"):
+            moved = self.conn.execute(
+                sa.update(TradeFlow)
+                .where(getattr(TradeFlow, column) == old)
+                .values({column: entity_id})
+            ).rowcount
+            self.report.tables["trade_flows"].updated += moved
+        moved = self.conn.execute(
+            sa.update(EntityIdentifier)
+            .where(EntityIdentifier.entity_id == old)
+            .values(entity_id=entity_id)
+        ).rowcount
+        self.report.tables["entity_identifiers"].updated += moved
+        self.conn.execute(sa.delete(Entity).where(Entity.id == old))
+        self.report.tables["entities"].deleted += 1
 
     def _entity(self, ref: str | None) -> int | None:
         if ref is None:
@@ -378,7 +572,7 @@ class Writer:
             }
             for r in spec.roles
         ]
-        got = self.sync(Role, ("slug",), roles, lookup=Role.slug.in_([r.slug for r in spec.roles]))
+        got = self.sync(Role, ("slug",), roles, lookup=In(Role.slug, [r.slug for r in spec.roles]))
         for index, role in enumerate(spec.roles):
             ids[("roles", index)] = ("role", _id(got[(role.slug,)]))
 
@@ -398,7 +592,7 @@ class Writer:
             for e in spec.events
         ]
         event_slugs = [e.slug for e in spec.events]
-        got = self.sync(Event, ("slug",), events, lookup=Event.slug.in_(event_slugs))
+        got = self.sync(Event, ("slug",), events, lookup=In(Event.slug, event_slugs))
         event_ids = {slug: _id(got[(slug,)]) for slug in event_slugs}
         for index, event in enumerate(spec.events):
             ids[("events", index)] = ("event", event_ids[event.slug])
@@ -419,7 +613,7 @@ class Writer:
             EventParticipant,
             ("event_id", "entity_id", "role"),
             participants,
-            scope=EventParticipant.event_id.in_(list(event_ids.values()) or [-1]),
+            scope=In(EventParticipant.event_id, list(event_ids.values())),
         )
         for index, event in enumerate(spec.events):
             for p_index, p in enumerate(event.participants):
@@ -450,7 +644,7 @@ class Writer:
             Relation,
             ("slug",),
             relations,
-            lookup=Relation.slug.in_([r.slug for r in spec.relations]),
+            lookup=In(Relation.slug, [r.slug for r in spec.relations]),
         )
         for index, relation in enumerate(spec.relations):
             ids[("relations", index)] = ("relation", _id(got[(relation.slug,)]))
@@ -460,23 +654,44 @@ class Writer:
         self, valid: ValidFile, source_id: int, ids: dict[Path_, tuple[str, int]]
     ) -> dict[str, int]:
         spec = valid.spec
-        by_slug = {row.slug: row for v in self.plan.files for row in v.spec.trade}
+        by_slug = {
+            row.slug: (v, index, row)
+            for v in self.plan.files
+            for index, row in enumerate(v.spec.trade)
+        }
         values: dict[str, Decimal] = {}
 
         def value_of(slug: str) -> Decimal:
+            # Derivation cycles were refused by validation, so this recursion ends.
             if slug not in values:
-                row = by_slug.get(slug)
-                if row is None:
+                found = by_slug.get(slug)
+                if found is None:
                     stored = self.conn.scalar(
                         sa.select(TradeFlow.value).where(TradeFlow.slug == slug)
                     )
                     values[slug] = Decimal(_id(stored) if stored is None else stored)
-                elif row.value is not None:
+                    return values[slug]
+                owner, index, row = found
+                if row.value is not None:
                     values[slug] = row.value
-                else:
-                    values[slug] = sum(
-                        (d.coefficient * value_of(d.trade) for d in row.derived_from), Decimal(0)
+                    return values[slug]
+                total = sum(
+                    (d.coefficient * value_of(d.trade) for d in row.derived_from), Decimal(0)
+                )
+                if not 0 <= total <= MAX_MONEY:
+                    raise FactFileError(
+                        [
+                            str(
+                                owner.doc.problem(
+                                    ("trade", index, "derived_from"),
+                                    f"the derived value {total} is out of range (0 to "
+                                    f"{MAX_MONEY}); check the rows and coefficients; nothing "
+                                    "was written",
+                                )
+                            )
+                        ]
                     )
+                values[slug] = total
             return values[slug]
 
         rows = []
@@ -510,7 +725,7 @@ class Writer:
             TradeFlow,
             ("slug",),
             rows,
-            lookup=TradeFlow.slug.in_([r.slug for r in spec.trade] or [""]),
+            lookup=In(TradeFlow.slug, [r.slug for r in spec.trade]),
         )
         trade_ids = {row.slug: _id(got[(row.slug,)]) for row in spec.trade}
         for index, row in enumerate(spec.trade):
@@ -532,7 +747,7 @@ class Writer:
             TradeDerivation,
             ("derived_id", "input_id"),
             derivations,
-            scope=TradeDerivation.derived_id.in_(list(trade_ids.values()) or [-1]),
+            scope=In(TradeDerivation.derived_id, list(trade_ids.values())),
         )
 
     def _support_target(self, ref: str) -> tuple[str, int]:
@@ -602,11 +817,16 @@ class Writer:
             (Event, "events"),
             (Role, "roles"),
         ):
-            keep = [fact.slug for fact in getattr(spec, section)] or [""]
-            scope = sa.and_(model.source_id == source_id, model.slug.not_in(keep))
+            keep = {fact.slug for fact in getattr(spec, section)}
+            scope = model.source_id == source_id
             if model is TradeFlow:
                 scope = sa.and_(scope, TradeFlow.series == spec.source.slug)
-            removed = self.conn.execute(sa.delete(model).where(scope)).rowcount
+            stale = [
+                row_id
+                for row_id, slug in self.conn.execute(sa.select(model.id, model.slug).where(scope))
+                if slug not in keep
+            ]
+            removed = self._delete_ids(cast(sa.Table, model.__table__), stale)
             self.report.tables[model.__tablename__].deleted += removed
 
 

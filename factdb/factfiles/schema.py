@@ -40,6 +40,10 @@ from factdb.models.base import (
 )
 
 FORMAT_VERSION = 1
+#: money is stored as integer cents in a BIGINT column
+MAX_MONEY = Decimal(2**63 - 1) / 100
+#: counts are stored in an INTEGER column (32 bits on PostgreSQL)
+MAX_COUNT = 2**31 - 1
 
 Slug = Annotated[
     str,
@@ -123,15 +127,21 @@ def parse_money(value: object) -> Decimal:
     if type(value) is int:
         if value < 0:
             raise ValueError("amounts are never negative")
-        return Decimal(value)
+        return _within_limit(Decimal(value))
     if not isinstance(value, str):
         raise ValueError("an amount is an integer or quoted decimal text, never a float")
     if not re.fullmatch(r"\d+(\.\d{1,2})?", value):
         raise ValueError('an amount is digits with at most two decimals, e.g. "269500000.00"')
     try:
-        return Decimal(value)
+        return _within_limit(Decimal(value))
     except InvalidOperation:  # pragma: no cover - the pattern already guarantees it
         raise ValueError("not a number") from None
+
+
+def _within_limit(amount: Decimal) -> Decimal:
+    if amount > MAX_MONEY:
+        raise ValueError(f"an amount is at most {MAX_MONEY} (it is stored in cents, in 64 bits)")
+    return amount
 
 
 Money = Annotated[
@@ -140,7 +150,7 @@ Money = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": int(MAX_MONEY)},
                 {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
             ],
             "description": "An integer or quoted decimal text; floats are refused to stay exact.",
@@ -161,7 +171,7 @@ class QuoteSpec(Strict):
     """A quote with details: which occurrence, which part of the fact, and whether verbatim."""
 
     text: Text
-    occurrence: Annotated[StrictInt, Field(ge=1)] | None = Field(
+    occurrence: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = Field(
         None, description="Which occurrence in the source text, when the words occur repeatedly."
     )
     field: Text | None = Field(None, description="The part of the fact the quote supports.")
@@ -211,6 +221,12 @@ class EntitySpec(Strict):
     quote: QuoteField | None = None
 
 
+def in_order(first: PartialDate | None, then: PartialDate | None, names: str) -> None:
+    """Refuse an end before its start, as the database's CHECK compares the stored dates."""
+    if first and then and first.date and then.date and first.date > then.date:
+        raise ValueError(f"{names}: {then.label} is before {first.label}")
+
+
 class RoleSpec(Strict):
     slug: Slug
     person: EntityRef
@@ -221,11 +237,16 @@ class RoleSpec(Strict):
     ended: StrictBool = Field(False, description="True for a former role whose end is undated.")
     quote: QuoteField
 
+    @model_validator(mode="after")
+    def _in_order(self) -> RoleSpec:
+        in_order(self.valid_from, self.valid_to, "`to` is before `from`")
+        return self
+
 
 class ParticipantSpec(Strict):
     entity: EntityRef
     role: ParticipantRole
-    count: Annotated[StrictInt, Field(ge=0)] | None = None
+    count: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] | None = None
     count_qualifier: CountQualifier | None = None
     note: Text | None = None
     quote: QuoteField
@@ -250,6 +271,13 @@ class EventSpec(Strict):
     cameo: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{2,4}$")] | None = None
     participants: list[ParticipantSpec] = []
     quote: QuoteField
+
+    @model_validator(mode="after")
+    def _in_order(self) -> EventSpec:
+        in_order(self.start, self.end, "the event ends before it starts")
+        if self.parent == self.slug:
+            raise ValueError("an event cannot be its own `parent`")
+        return self
 
 
 class CommoditySpec(Strict):
@@ -332,6 +360,9 @@ class RelationSpec(Strict):
             raise ValueError("a relation needs an `object` entity or a literal `value`")
         if self.rank is not Rank.NORMAL and self.rank_reason is None:
             raise ValueError("a preferred or deprecated rank needs a `rank_reason`")
+        if self.unit is not None and self.value is None:
+            raise ValueError("a `unit` needs a literal `value`")
+        in_order(self.valid_from, self.valid_to, "`to` is before `from`")
         return self
 
 

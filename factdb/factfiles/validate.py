@@ -1,30 +1,88 @@
 """Validate fact files as a whole before anything is written.
 
-Checks each file against the schema, reads and checks its source text, locates every quote,
-and resolves every reference across the files being loaded and what the database already
-holds (the ``Catalog``). Every problem is collected; nothing here touches the database.
+Two steps. ``check_files`` is pure and may be slow: it parses each file, checks it against the
+schema and the columns' limits, reads and checks its source text and locates every quote; it
+must run before any database lock is taken. ``resolve`` is fast: it resolves every reference
+across the files and what the database already holds (the ``Catalog``), so the loader can run
+it inside its write transaction. Every problem is collected; nothing here touches the database.
+A source text is read only from inside its fact file's directory, only if it is a regular file
+of at most ``MAX_SOURCE_TEXT_BYTES``.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
 
-from factdb.factfiles.reader import Document, Path_, Problem, read_file
+from factdb.factfiles.reader import Document, Path_, Problem, read_file, read_regular_file
 from factdb.factfiles.schema import (
+    AliasSpec,
+    CommoditySpec,
     EntitySpec,
+    EventSpec,
     FactFile,
+    ParticipantSpec,
     QuoteSpec,
+    RelationSpec,
+    RoleSpec,
+    SourceSpec,
+    TradeSpec,
     quotes_of,
+)
+from factdb.models import (
+    Entity,
+    EntityAlias,
+    EntityIdentifier,
+    Event,
+    EventParticipant,
+    Evidence,
+    Relation,
+    Role,
+    Source,
+    TradeFlow,
 )
 
 FACT_FILE_SUFFIXES = (".yaml", ".yml")
+#: the largest source text read (bytes)
+MAX_SOURCE_TEXT_BYTES = 10 * 1024 * 1024
+
+#: fact kind -> the spec that declares it; a quote's ``field`` names one of its keys
+SPEC_OF_KIND: dict[str, type[BaseModel]] = {
+    "entity": EntitySpec,
+    "role": RoleSpec,
+    "event": EventSpec,
+    "participant": ParticipantSpec,
+    "trade": TradeSpec,
+    "relation": RelationSpec,
+}
+#: spec -> the model its text keys are stored in; a key is stored in the column of its name
+#: unless ``STORED_AS`` says otherwise, and a column's length is the key's limit
+MODEL_OF_SPEC: dict[type[BaseModel], Any] = {
+    SourceSpec: Source,
+    EntitySpec: Entity,
+    AliasSpec: EntityAlias,
+    RoleSpec: Role,
+    EventSpec: Event,
+    ParticipantSpec: EventParticipant,
+    TradeSpec: TradeFlow,
+    CommoditySpec: TradeFlow,
+    RelationSpec: Relation,
+    QuoteSpec: Evidence,
+}
+STORED_AS: dict[tuple[type[BaseModel], str], str] = {
+    (SourceSpec, "text"): "file_name",
+    (EventSpec, "cameo"): "cameo_code",
+    (CommoditySpec, "code"): "commodity_code",
+    (CommoditySpec, "label"): "commodity_label",
+}
 
 
 @dataclass
@@ -39,6 +97,12 @@ class Catalog:
     fact_owners: dict[str, dict[str, str | None]] = field(default_factory=dict)
     #: "event/entity/role" keys of existing participants
     participant_keys: set[str] = field(default_factory=set)
+    #: event slug -> its parent's slug
+    event_parents: dict[str, str] = field(default_factory=dict)
+    #: (scheme, value) -> slug of the entity holding that identifier
+    identifiers: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: slugs of entities an import created and nothing else uses: fact files may take them over
+    imported_entities: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -73,6 +137,8 @@ class Plan:
     files: list[ValidFile]
     #: every entity reference written in the files -> the slug it resolves to
     entity_refs: dict[str, str]
+    #: imported entity slug -> the declared entity slug that takes it over
+    takeovers: dict[str, str] = field(default_factory=dict)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -88,6 +154,14 @@ def discover(paths: Iterable[Path]) -> list[Path]:
 
 def validate(paths: list[Path], catalog: Catalog) -> tuple[Plan | None, list[Problem]]:
     """Check every file; return a plan only when there is no problem at all."""
+    files, problems = check_files(paths)
+    plan, ref_problems = resolve(files, catalog)
+    problems = _sorted(problems + ref_problems)
+    return (None if problems else plan), problems
+
+
+def check_files(paths: list[Path]) -> tuple[list[ValidFile], list[Problem]]:
+    """Everything that needs no database: parse, schema, limits, source texts, quotes."""
     problems: list[Problem] = []
     files: list[ValidFile] = []
     for path in paths:
@@ -100,15 +174,30 @@ def validate(paths: list[Path], catalog: Catalog) -> tuple[Plan | None, list[Pro
         if spec is None:
             continue
         valid = ValidFile(path, doc, spec, None, None)
-        problems += _load_text(valid)
-        problems += _locate_quotes(valid)
-        files.append(valid)
-    refs, ref_problems = _resolve(files, catalog)
-    problems += ref_problems
-    problems.sort(key=lambda p: (p.file, p.line, p.column))
+        length_problems = _check_lengths(valid)
+        problems += length_problems
+        text_problems = _load_text(valid)
+        problems += text_problems
+        if not text_problems:  # quotes cannot be located in a text that was refused
+            problems += _locate_quotes(valid)
+        if not length_problems:
+            files.append(valid)
+    return files, _sorted(problems)
+
+
+def resolve(files: list[ValidFile], catalog: Catalog) -> tuple[Plan | None, list[Problem]]:
+    """Resolve references across ``files`` and the catalog; fast, so it may run under a lock."""
+    refs, problems, takeovers = _resolve(files, catalog)
+    problems += _check_event_cycles(files, catalog)
+    problems += _check_cross_derivation_cycles(files)
+    problems = _sorted(problems)
     if problems:
         return None, problems
-    return Plan(files, refs), []
+    return Plan(files, refs, takeovers), []
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column))
 
 
 def _check_schema(doc: Document) -> tuple[FactFile | None, list[Problem]]:
@@ -166,15 +255,74 @@ def _message(error: Any) -> str:
     return message
 
 
+def _check_lengths(valid: ValidFile) -> list[Problem]:
+    """Text longer than its column is an error here, on every backend alike."""
+    problems: list[Problem] = []
+
+    def limit(spec: type[BaseModel], key: str) -> int | None:
+        model = MODEL_OF_SPEC.get(spec)
+        column = None if model is None else model.__table__.c.get(STORED_AS.get((spec, key), key))
+        return None if column is None else limit_of(column)
+
+    def check(value: str, path: Path_, length: int | None) -> None:
+        if length is not None and len(value) > length:
+            problems.append(
+                valid.doc.problem(
+                    path, f"{len(value)} characters, longer than the {length} allowed"
+                )
+            )
+
+    def walk(node: BaseModel, path: Path_) -> None:
+        for name, info in type(node).model_fields.items():
+            value = getattr(node, name)
+            child: Path_ = (*path, info.alias or name)
+            if isinstance(value, str):
+                check(value, child, limit(type(node), name))
+            elif isinstance(value, BaseModel):
+                walk(value, child)
+            elif isinstance(value, dict) and name == "identifiers":
+                for scheme, code in value.items():
+                    check(code, (*child, str(scheme)), limit_of(EntityIdentifier.value))
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        walk(item, (*child, index))
+                    elif isinstance(item, str) and name == "aliases":
+                        check(item, (*child, index), limit_of(EntityAlias.name))
+
+    walk(valid.spec, ())
+    return problems
+
+
+def limit_of(column: Any) -> int | None:
+    """The length of a text column, or None when it has none (or is not text)."""
+    return column.type.length if isinstance(column.type, sa.String) else None
+
+
 def _load_text(valid: ValidFile) -> list[Problem]:
+    """Read the source text: inside the fact file's directory, a regular file, not too big."""
     source = valid.spec.source
     if source.text is None:
         return []
-    text_path = valid.path.parent / source.text
+
+    def problem(message: str) -> list[Problem]:
+        return [valid.doc.problem(("source", "text"), message)]
+
+    if os.path.isabs(source.text):
+        return problem(f"{source.text!r} is an absolute path; name a file beside the fact file")
+    base = os.path.realpath(valid.path.parent)
+    text_path = Path(os.path.realpath(os.path.join(base, source.text)))
+    if os.path.commonpath([base, text_path]) != base:
+        return problem(
+            f"{source.text!r} resolves to {text_path}, outside the fact file's directory "
+            f"{base}; keep source texts beside their fact files"
+        )
     try:
-        raw = text_path.read_bytes()
+        raw = read_regular_file(text_path, MAX_SOURCE_TEXT_BYTES, follow_symlinks=False)
+    except ValueError as exc:
+        return problem(f"{source.text}: {exc}")
     except OSError as exc:
-        return [valid.doc.problem(("source", "text"), f"cannot read {text_path}: {exc.strerror}")]
+        return problem(f"cannot read {text_path}: {exc.strerror}")
     digest = hashlib.sha256(raw).hexdigest()
     if source.sha256 is not None and source.sha256 != digest:
         return [
@@ -186,6 +334,9 @@ def _load_text(valid: ValidFile) -> list[Problem]:
         valid.text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return [valid.doc.problem(("source", "text"), f"{text_path} is not UTF-8 text")]
+    if "\x00" in valid.text:
+        valid.text = None
+        return problem(f"{source.text}: NUL characters are not allowed in a source text")
     valid.text_sha256 = digest
     return []
 
@@ -208,15 +359,45 @@ def fact_paths(spec: FactFile) -> Iterator[tuple[Path_, Any]]:
         yield ("supports", index), support
 
 
+def quote_fields(kind: str) -> list[str]:
+    """The keys of a fact kind a quote's ``field`` may name (as written in fact files)."""
+    spec = SPEC_OF_KIND[kind]
+    return sorted(info.alias or name for name, info in spec.model_fields.items() if name != "quote")
+
+
+def _fact_kind(path: Path_, fact: Any) -> str | None:
+    if path[0] == "supports":
+        kind = str(fact.fact).partition(":")[0]
+        return kind if kind in SPEC_OF_KIND else None
+    if path[0] == "events" and len(path) > 2:
+        return "participant"
+    return {"entities": "entity", "roles": "role", "events": "event", "trade": "trade"}.get(
+        str(path[0]), "relation"
+    )
+
+
 def _locate_quotes(valid: ValidFile) -> list[Problem]:
     problems: list[Problem] = []
     for path, fact in fact_paths(valid.spec):
         raw = getattr(fact, "quote", None)
         located = []
+        kind = _fact_kind(path, fact)
         for q_index, spec in enumerate(quotes_of(raw)):
             quote_path = (
                 (*path, "quote") if not isinstance(raw, list) else (*path, "quote", q_index)
             )
+            if spec.field is not None and kind is not None:
+                allowed = quote_fields(kind)
+                if spec.field not in allowed:
+                    problems.append(
+                        valid.doc.problem(
+                            (*quote_path, "field"),
+                            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} has no field "
+                            f"{spec.field!r}"
+                            f"{_suggest(spec.field, allowed)}; one of: {', '.join(allowed)}",
+                        )
+                    )
+                    continue
             found, problem = locate(spec, valid.text)
             if problem:
                 problems.append(valid.doc.problem(quote_path, problem))
@@ -277,12 +458,18 @@ def _entity_signature(entity: EntitySpec) -> str:
     return entity.model_dump_json()
 
 
-def _resolve(files: list[ValidFile], catalog: Catalog) -> tuple[dict[str, str], list[Problem]]:
-    """Resolve references across files and the catalog; report conflicts and misses."""
+def _resolve(
+    files: list[ValidFile], catalog: Catalog
+) -> tuple[dict[str, str], list[Problem], dict[str, str]]:
+    """Resolve references across files and the catalog; report conflicts and misses.
+
+    Returns the references, the problems and the imported entities that declared ones take
+    over (an identifier held by an entity an import created moves to the declared entity).
+    """
     problems: list[Problem] = []
     declared: dict[str, tuple[ValidFile, Path_, EntitySpec]] = {}
     names: dict[str, set[str]] = {k: set(v) for k, v in catalog.entity_names.items()}
-    identifiers: dict[tuple[str, str], str] = {}
+    identifiers: dict[tuple[str, str], tuple[str, ValidFile, Path_]] = {}
     for valid in files:
         for index, entity in enumerate(valid.spec.entities):
             path: Path_ = ("entities", index, "slug")
@@ -303,16 +490,46 @@ def _resolve(files: list[ValidFile], catalog: Catalog) -> tuple[dict[str, str], 
                 names.setdefault(alias_name, set()).add(entity.slug)
             names.setdefault(entity.name, set()).add(entity.slug)
             for scheme, value in entity.identifiers.items():
-                owner = identifiers.setdefault((scheme.value, value), entity.slug)
+                id_path: Path_ = ("entities", index, "identifiers", scheme.value)
+                owner, owner_file, owner_path = identifiers.setdefault(
+                    (scheme.value, value), (entity.slug, valid, id_path)
+                )
                 if owner != entity.slug:
+                    line = owner_file.doc.position(owner_path)[0]
                     problems.append(
                         valid.doc.problem(
-                            ("entities", index, "identifiers", scheme.value),
-                            f"{scheme.value} {value!r} already identifies {owner!r}",
+                            id_path,
+                            f"{scheme.value} {value!r} is already held by entity {owner!r} "
+                            f"(declared in {owner_file.path}:{line})",
                         )
                     )
-    slugs = catalog.entity_slugs | set(declared)
-    refs: dict[str, str] = {}
+    takeovers: dict[str, str] = {}
+    for (scheme_name, value), (slug, valid, id_path) in identifiers.items():
+        holder = catalog.identifiers.get((scheme_name, value))
+        if holder is None or holder == slug or holder in declared:
+            continue  # free, already this entity's, or moved by the files being loaded
+        if holder in catalog.imported_entities and takeovers.get(holder, slug) == slug:
+            takeovers[holder] = slug
+            continue
+        reason = (
+            f"which {takeovers[holder]!r} takes over" if holder in takeovers else "in the database"
+        )
+        problems.append(
+            valid.doc.problem(
+                id_path,
+                f"{scheme_name} {value!r} is already held by entity {holder!r} ({reason}); "
+                f"refer to {holder!r} by slug or give it up first",
+            )
+        )
+    for imported in takeovers:
+        for owners in names.values():
+            owners.discard(imported)
+    slugs = (catalog.entity_slugs - set(takeovers)) | set(declared)
+    folded: dict[str, set[str]] = {}
+    for name, owners in names.items():
+        folded.setdefault(name.casefold(), set()).update(owners)
+    refs: dict[str, str] = {slug: slug for slug in takeovers.values()}
+    refs.update(takeovers)
 
     def resolve(valid: ValidFile, ref: str | None, path: Path_) -> None:
         if ref is None or ref in refs:
@@ -320,12 +537,7 @@ def _resolve(files: list[ValidFile], catalog: Catalog) -> tuple[dict[str, str], 
         if ref in slugs:
             refs[ref] = ref
             return
-        matches = names.get(ref) or {
-            slug
-            for name, owners in names.items()
-            if name.casefold() == ref.casefold()
-            for slug in owners
-        }
+        matches = names.get(ref) or folded.get(ref.casefold(), set())
         if len(matches) == 1:
             refs[ref] = next(iter(matches))
         elif len(matches) > 1:
@@ -356,7 +568,79 @@ def _resolve(files: list[ValidFile], catalog: Catalog) -> tuple[dict[str, str], 
             for key in ("subject", "object", "context", "claimed_by"):
                 resolve(valid, getattr(relation, key), ("relations", index, key))
     problems += _check_fact_refs(files, catalog, refs)
-    return refs, problems
+    return refs, problems, takeovers
+
+
+def _check_event_cycles(files: list[ValidFile], catalog: Catalog) -> list[Problem]:
+    """A ``parent:`` chain that comes back to where it started, reported once per loop."""
+    parents = dict(catalog.event_parents)
+    where: dict[str, tuple[ValidFile, int]] = {}
+    for valid in files:
+        for index, event in enumerate(valid.spec.events):
+            where[event.slug] = (valid, index)
+            if event.parent is None:
+                parents.pop(event.slug, None)
+            else:
+                parents[event.slug] = event.parent
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for slug, (valid, index) in where.items():
+        chain = [slug]
+        at = parents.get(slug)
+        while at is not None and at not in chain and len(chain) <= len(parents):
+            chain.append(at)
+            at = parents.get(at)
+        if at != slug or slug in reported:
+            continue
+        reported.update(chain)
+        problems.append(
+            valid.doc.problem(
+                ("events", index, "parent"),
+                f"events are their own ancestors: {' -> '.join([*chain, slug])}; "
+                "an event cannot be part of itself",
+            )
+        )
+    return problems
+
+
+def _check_cross_derivation_cycles(files: list[ValidFile]) -> list[Problem]:
+    """Derived trade rows whose ``derived_from`` chain comes back to them, once per loop."""
+    inputs: dict[str, list[str]] = {}
+    where: dict[str, tuple[ValidFile, int]] = {}
+    for valid in files:
+        for index, row in enumerate(valid.spec.trade):
+            inputs[row.slug] = [d.trade for d in row.derived_from]
+            where[row.slug] = (valid, index)
+    problems: list[Problem] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    for start in inputs:
+        if start in state:
+            continue
+        # iterative depth-first search, so a long chain cannot exhaust the stack
+        path: list[str] = [start]
+        stack: list[Iterator[str]] = [iter(inputs[start])]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+                continue
+            if state.get(nxt) == 1:
+                loop = path[path.index(nxt) :]
+                valid, index = where[loop[0]]
+                problems.append(
+                    valid.doc.problem(
+                        ("trade", index, "derived_from"),
+                        f"trade rows are derived from themselves: {' -> '.join([*loop, loop[0]])}",
+                    )
+                )
+            elif nxt not in state and nxt in inputs:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(inputs[nxt]))
+    return problems
 
 
 def _declared_facts(files: list[ValidFile]) -> dict[str, dict[str, tuple[ValidFile, Path_]]]:
