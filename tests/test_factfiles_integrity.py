@@ -26,7 +26,7 @@ from factdb.factfiles.loader import load
 from factdb.factfiles.reader import Document
 from factdb.factfiles.schema import FactFile
 from factdb.factfiles.validate import ValidFile
-from factdb.roles import RoleNames, create_roles
+from factdb.roles import RoleNames, add_user, create_roles
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.test_comtrade import CURRENT, current_row
 from tests.test_factfiles_loader import snapshot
@@ -428,15 +428,23 @@ def shared_pg(pg_admin_url: str) -> Iterator[str]:
     try:
         admin = make_engine(url)
         create_roles(admin)
+        add_user(admin, _reader_login(url), "reader")
         migrate.upgrade(admin, settings=migrate.MigrationSettings(role=RoleNames().owner))
         admin.dispose()
         yield url
     finally:
         drop_pg_database(pg_admin_url, url)
+        with make_engine(pg_admin_url).begin() as conn:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{_reader_login(url)}"')
+
+
+def _reader_login(url: str) -> str:
+    """An analyst's own login, a member of the reader group, for the database at ``url``."""
+    return f"analyst_{make_url(url).database}"
 
 
 def as_reader(url: str) -> str:
-    return make_url(url).set(username=RoleNames().reader).render_as_string(hide_password=False)
+    return make_url(url).set(username=_reader_login(url)).render_as_string(hide_password=False)
 
 
 def test_the_reader_role_is_told_which_privilege_it_lacks(shared_pg: str) -> None:
@@ -445,7 +453,8 @@ def test_the_reader_role_is_told_which_privilege_it_lacks(shared_pg: str) -> Non
     result = runner.invoke(app, ["seed", "--db", as_reader(shared_pg)])
     assert result.exit_code == PermissionDenied.exit_code == 4
     assert result.stderr.strip().splitlines() == [
-        "Error: database user 'factdb_reader' lacks INSERT on table sources; loading fact "
+        f"Error: database user '{_reader_login(shared_pg)}' lacks INSERT on table sources; "
+        "loading fact "
         "files needs the writer role (see docs/shared-database.md); nothing was written"
     ]
     assert snapshot(admin) == before

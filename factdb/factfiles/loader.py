@@ -38,7 +38,6 @@ from factdb.factfiles.validate import (
     fact_paths,
     resolve,
 )
-from factdb.migrate import require_head
 from factdb.models import (
     TOTAL_COMMODITY,
     Entity,
@@ -54,6 +53,7 @@ from factdb.models import (
     TradeDerivation,
     TradeFlow,
 )
+from factdb.schema_version import require_head
 
 TABLE_ORDER = [
     "sources",
