@@ -378,19 +378,39 @@ def _import_once(
             # Past the allowed number of bad rows nothing more is written, but the rest of the
             # file is still read, so that one run lists every bad row.
             nonlocal bad
+            ids, id_for = codes.ids, codes.id_for
             for item in read_rows(path, encoding):
-                if type(item) is not RowProblem:
+                if type(item) is ParsedRow:
                     if bad > max_errors:
                         continue
-                    values = _values(cast(ParsedRow, item), codes, source_id)
-                    if values[1] != values[2]:
-                        yield values
+                    # unpacked, not read by attribute: this loop runs once per row
+                    line, rc, ri, rn, pc, pi, pn, year, month, span, flow, cmd, desc, cents = item
+                    reporter = ids.get(rc) or id_for(rc, ri, rn)
+                    partner = ids.get(pc) or id_for(pc, pi, pn)
+                    if reporter != partner:
+                        yield (
+                            SERIES,
+                            reporter,
+                            partner,
+                            year,
+                            month,
+                            span,
+                            flow,
+                            cmd,
+                            desc,
+                            cents,
+                            "USD",
+                            "exact",
+                            "final",
+                            source_id,
+                            line,
+                        )
                         continue
                     item = RowProblem(
                         str(path),
-                        values[-1],
+                        line,
                         "partner",
-                        "reporter and partner are the same entity (two codes of one country)",
+                        f"reporter and partner are the same entity (M49 {rc} and {pc})",
                     )
                 bad += 1
                 if len(problems) < SHOWN_PROBLEMS:
@@ -474,33 +494,6 @@ def _refuse_broken_checks(
         problems,
         int(rows[0][2]) - len(problems),
         "these rows break the database's rules; nothing was written",
-    )
-
-
-def _values(row: ParsedRow, codes: EntityCodes, source_id: int) -> tuple[Any, ...]:
-    ids = codes.ids
-    reporter = ids.get(row.reporter_code) or codes.id_for(
-        row.reporter_code, row.reporter_iso, row.reporter_name
-    )
-    partner = ids.get(row.partner_code) or codes.id_for(
-        row.partner_code, row.partner_iso, row.partner_name
-    )
-    return (
-        SERIES,
-        reporter,
-        partner,
-        row.year,
-        row.month,
-        row.months,
-        row.flow,
-        row.commodity_code,
-        row.commodity_label,
-        row.value_cents,
-        "USD",
-        "exact",
-        "final",
-        source_id,
-        row.line,
     )
 
 
