@@ -447,15 +447,16 @@ def save_rows(
     source_id: int,
     rows: Iterable[tuple[Any, ...]],
     progress: Callable[[int], None] | None = None,
+    columns: Sequence[str] = UPSERT_COLUMNS,
 ) -> tuple[int, int]:
-    """Upsert rows (tuples in UPSERT_COLUMNS order) of one source; (rows changed, rows read).
+    """Upsert rows (tuples in ``columns`` order) of one source; (rows changed, rows read).
 
     Every CHECK of trade_flows is then verified on the rows this source wrote, so a row the
     bulk path let through unchecked fails the import, located at its file and line.
     """
     if conn.dialect.name == "postgresql":
-        return _postgres_copy(conn, path, iter(rows), progress)
-    changed, total = _sqlite_executemany(conn, iter(rows), progress)
+        return _postgres_copy(conn, path, iter(rows), progress, columns)
+    changed, total = _sqlite_executemany(conn, iter(rows), progress, columns)
     _refuse_broken_checks(conn, path, "trade_flows", "source_id = :source", {"source": source_id})
     return changed, total
 
@@ -506,12 +507,15 @@ def _count(conn: Connection) -> int:
 
 
 def _sqlite_executemany(
-    conn: Connection, rows: Iterator[tuple[Any, ...]], progress: Callable[[int], None] | None
+    conn: Connection,
+    rows: Iterator[tuple[Any, ...]],
+    progress: Callable[[int], None] | None,
+    columns: Sequence[str],
 ) -> tuple[int, int]:
     """Chunks through the DBAPI cursor's executemany; returns (rows changed, rows read)."""
-    placeholders = ", ".join("?" for _ in UPSERT_COLUMNS)
+    placeholders = ", ".join("?" for _ in columns)
     sql = (
-        f"INSERT INTO trade_flows ({', '.join(UPSERT_COLUMNS)}) VALUES ({placeholders}) "
+        f"INSERT INTO trade_flows ({', '.join(columns)}) VALUES ({placeholders}) "
         f"ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} WHERE {changed_clause('sqlite')}"
     )
     raw = conn.connection.driver_connection
@@ -544,6 +548,7 @@ def _postgres_copy(
     path: Path,
     rows: Iterator[tuple[Any, ...]],
     progress: Callable[[int], None] | None,
+    columns: Sequence[str],
 ) -> tuple[int, int]:
     """COPY into a staging table, then one upsert from it; returns (rows changed, rows read)."""
     import psycopg
@@ -558,7 +563,7 @@ def _postgres_copy(
     total = 0
     # One COPY per chunk: building a chunk may create entities on this same connection, which
     # cannot run other statements while a COPY is open.
-    statement = f"COPY comtrade_staging ({', '.join(UPSERT_COLUMNS)}) FROM STDIN"
+    statement = f"COPY comtrade_staging ({', '.join(columns)}) FROM STDIN"
     for chunk in _chunks(rows, CHUNK):
         with cursor.copy(statement) as copy:
             for row in chunk:
@@ -569,8 +574,8 @@ def _postgres_copy(
     # The staging table has no CHECKs; the upsert would meet trade_flows' own as a crash.
     _refuse_broken_checks(conn, path, "comtrade_staging", "TRUE", {})
     upsert = (
-        f"INSERT INTO trade_flows ({', '.join(UPSERT_COLUMNS)}) "
-        f"SELECT {{select}} {', '.join(UPSERT_COLUMNS)} FROM comtrade_staging {{order}} "
+        f"INSERT INTO trade_flows ({', '.join(columns)}) "
+        f"SELECT {{select}} {', '.join(columns)} FROM comtrade_staging {{order}} "
         f"ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} "
         f"WHERE {changed_clause('postgresql')}"
     )
