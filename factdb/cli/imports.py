@@ -33,12 +33,14 @@ def comtrade(
         int,
         typer.Option(
             min=0,
+            metavar="N",
             help="Skip up to N bad rows per file and list them (default: none; all or nothing).",
         ),
     ] = 0,
     encoding: Annotated[
         str,
         typer.Option(
+            metavar="NAME",
             help="Text encoding of the files (a UTF-8 or UTF-16 byte-order mark is followed).",
         ),
     ] = "utf-8",
