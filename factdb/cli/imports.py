@@ -60,13 +60,8 @@ def comtrade(
                 report = import_file(
                     engine, path, max_errors=max_errors, encoding=encoding, progress=progress
                 )
-        except Interrupted:
-            if number == 1:
-                raise
-            raise Interrupted(
-                f"interrupted; nothing of {path} was written "
-                f"(the {number - 1} file(s) before it were imported)"
-            ) from None
+        except (Interrupted, KeyboardInterrupt):
+            raise Interrupted(_interrupted(path, number, len(paths))) from None
         for problem in report.skipped:
             typer.echo(f"skipped {problem}", err=True)
         unlisted = report.skipped_count - len(report.skipped)
@@ -81,6 +76,14 @@ def comtrade(
             f"{report.unchanged} unchanged, {report.skipped_count} skipped) in "
             f"{report.seconds:.1f} s, {rate:,.0f} rows/s; source {report.source}"
         )
+
+
+def _interrupted(path: Path, number: int, count: int) -> str:
+    """What Ctrl-C left behind: each file is its own transaction."""
+    if count == 1:
+        return "interrupted; nothing was written"
+    before = f"; the {number - 1} file(s) before it were imported" if number > 1 else ""
+    return f"interrupted; nothing of {path} was written{before}"
 
 
 @contextmanager
