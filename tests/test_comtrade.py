@@ -339,24 +339,32 @@ def test_an_entity_holding_a_code_is_reused_and_a_taken_slug_is_not(
             sa.text(
                 "INSERT INTO entities (slug, kind, name) VALUES "
                 "('deutschland', 'country', 'Deutschland'), "
+                "('la-france', 'country', 'La France'), "
                 "('japan', 'organisation', 'Japan, the band')"
             )
         )
-        conn.execute(
-            sa.text(
-                "INSERT INTO entity_identifiers (entity_id, scheme, value) "
-                "SELECT id, 'iso3166_alpha3', 'DEU' FROM entities WHERE slug = 'deutschland'"
+        for slug, scheme, value in (
+            ("deutschland", "iso3166_alpha3", "DEU"),
+            ("la-france", "m49", "250"),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO entity_identifiers (entity_id, scheme, value) "
+                    "SELECT id, :scheme, :value FROM entities WHERE slug = :slug"
+                ),
+                {"slug": slug, "scheme": scheme, "value": value},
             )
-        )
     text = CURRENT + "".join(
         [
             current_row("276", "DEU", "Germany", "X", "392", "JPN", "Japan", "5"),
             current_row("392", "JPN", "Japan", "X", "276", "DEU", "Germany", "5"),
+            current_row("250", "FRA", "France", "X", "276", "DEU", "Germany", "5"),
         ]
     )
     import_file(migrated, write(tmp_path, "de.csv", text))
     assert entities_by_slug(migrated) == {
         "deutschland": ("country", "DEU", "276"),
+        "la-france": ("country", "FRA", "250"),
         "japan": ("organisation", None, None),
         "m49-392": ("country", "JPN", "392"),
     }

@@ -192,6 +192,14 @@ class EntityCodes:
         ):
             (self.ids if scheme == M49 else self.by_iso)[value] = entity_id
             self.schemes.setdefault(entity_id, set()).add(scheme)
+        # Entities with an M49 code but no ISO code go the slow way once, to be given it.
+        self.lacking_iso = {
+            code: entity_id
+            for code, entity_id in self.ids.items()
+            if ISO3 not in self.schemes[entity_id]
+        }
+        for code in self.lacking_iso:
+            del self.ids[code]
         self.created = 0
 
     def id_for(self, code: str, iso: str, name: str) -> int:
@@ -202,7 +210,9 @@ class EntityCodes:
 
     def _resolve(self, code: str, iso: str, name: str) -> int:
         is_area = code in AREA_CODES or not _ISO3.match(iso) or name.lower().endswith(" nes")
-        entity_id = self.by_iso.get(iso) if not is_area else None
+        entity_id = self.lacking_iso.pop(code, None)
+        if entity_id is None and not is_area:
+            entity_id = self.by_iso.get(iso)
         if entity_id is None:
             entity_id = self._create(code, name, is_area)
         if not is_area:
