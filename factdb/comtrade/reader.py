@@ -264,20 +264,27 @@ def parse_cents(text: str) -> int:
     Values beyond a signed 64-bit integer of cents (the limit of both backends' BIGINT) and
     non-finite ones are "out of range".
     """
-    cents = _cents(text)
+    # Fast paths, once per row: up to 16 whole digits always fit in 64 bits as cents.
+    if text.isdigit() and len(text) <= 16:
+        return int(text) * 100
+    whole, dot, fraction = text.partition(".")
+    if (
+        dot
+        and whole.isdigit()
+        and len(whole) <= 16
+        and 0 < len(fraction) <= 2
+        and fraction.isdigit()
+    ):
+        return int(whole) * 100 + int(fraction.ljust(2, "0"))
+    cents = _slow_cents(text)
     if cents > MAX_CENTS:
         raise ValueError(f"value out of range: {text[:40]!r} exceeds {MAX_CENTS:,} cents")
     return cents
 
 
-def _cents(text: str) -> int:
+def _slow_cents(text: str) -> int:
     if len(text) > 40 or _NOT_FINITE.match(text):
         raise ValueError(f"value out of range: {text[:40]!r} is not a finite amount")
-    if text.isdigit():
-        return int(text) * 100
-    whole, dot, fraction = text.partition(".")
-    if dot and whole.isdigit() and 0 < len(fraction) <= 2 and fraction.isdigit():
-        return int(whole) * 100 + int(fraction.ljust(2, "0"))
     match = _MONEY.match(text)
     if match:
         whole, fraction = match.groups()
@@ -335,6 +342,7 @@ def _rows(
     i_freq = get(layout.freq) if layout.freq else None
     width = max(index.values()) + 1
     codes: dict[str, str] = {}
+    commodities: dict[str, str] = {}
     months: dict[tuple[str, ...], int] = {}
     for record in reader:
         line = reader.line_num  # the physical line, right across quoted newlines
@@ -373,9 +381,13 @@ def _rows(
             if partner == reporter:
                 raise ValueError("the partner is the reporter itself")
             column = layout.commodity_code
-            commodity = record[i_cmd].strip().upper() or TOTAL_COMMODITY
-            if len(commodity) > MAX_CODE:
-                raise ValueError(f"commodity code longer than {MAX_CODE} characters")
+            raw = record[i_cmd]
+            commodity = commodities.get(raw)
+            if commodity is None:
+                commodity = raw.strip().upper() or TOTAL_COMMODITY
+                if len(commodity) > MAX_CODE:
+                    raise ValueError(f"commodity code longer than {MAX_CODE} characters")
+                commodities[raw] = commodity
             label = (record[i_cl] or None) if i_cl is not None else None
             if label is not None and len(label) > MAX_LABEL:
                 column = layout.commodity_label
