@@ -88,7 +88,8 @@ def test_ctrl_c_writes_nothing_and_says_so(migrated: Engine, tmp_path: Path) -> 
 
 # --- a shared PostgreSQL database --------------------------------------------------------------
 
-ROLES = RoleNames()
+# roles of their own: roles are the server's, and other tests expect factdb's not to exist yet
+ROLES = RoleNames.with_prefix("comtrade_test")
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_two_concurrent_imports_equal_a_sequential_one(pg_admin_url: str, tmp_pa
 
 def test_a_reader_may_not_import(pg_url: str, tmp_path: Path) -> None:
     admin = make_engine(pg_url)
-    create_roles(admin)
+    create_roles(admin, ROLES)
     migrate.upgrade(admin, settings=migrate.MigrationSettings(role=ROLES.owner))
     path = generate(tmp_path / "flows.csv", 100, "current")
     reader_url = make_url(pg_url).set(username=ROLES.reader).render_as_string(hide_password=False)
