@@ -283,3 +283,120 @@ def test_half_year_reconciled_from_monthly_figures(seeded: Engine, tmp_path: Pat
     assert len(half) == 1 and half[0].official_value == Decimal("36000000.00")
     assert half[0].note == "sum of 6 months"
     assert half[0].difference == Decimal("1900000.00")
+
+
+def entities_by_slug(engine: Engine) -> dict[str, tuple[str, str, str]]:
+    """slug -> (kind, ISO alpha-3, M49) of every entity."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT e.slug, e.kind, "
+                "(SELECT value FROM entity_identifiers i WHERE i.entity_id = e.id "
+                " AND scheme = 'iso3166_alpha3'), "
+                "(SELECT value FROM entity_identifiers i WHERE i.entity_id = e.id "
+                " AND scheme = 'm49') FROM entities e"
+            )
+        ).all()
+    return {slug: (kind, iso, m49) for slug, kind, iso, m49 in rows}
+
+
+def test_import_after_seeds_reuses_their_countries(seeded: Engine, tmp_path: Path) -> None:
+    before = entities_by_slug(seeded)
+    import_file(seeded, write(tmp_path, "bg.csv", BG_JP_2024))
+    after = entities_by_slug(seeded)
+    assert after["bulgaria"] == ("country", "BGR", "100")
+    assert after["japan"] == ("country", "JPN", "392")
+    assert set(after) - set(before) == {"m49-000", "china-hong-kong-sar"}
+    assert after["m49-000"] == ("area", None, "000")
+    assert after["china-hong-kong-sar"] == ("country", "HKG", "344")
+
+
+def test_an_empty_database_gets_countries_named_as_fact_files_name_them(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    text = CURRENT + "".join(
+        [
+            current_row("276", "DEU", "Germany", "X", "100", "BGR", "Bulgaria", "5"),
+            current_row("792", "TUR", "Türkiye", "X", "0", "W00", "World", "5"),
+            current_row("490", "S19", "Other Asia, nes", "X", "276", "DEU", "Germany", "5"),
+        ]
+    )
+    import_file(migrated, write(tmp_path, "de.csv", text))
+    assert entities_by_slug(migrated) == {
+        "germany": ("country", "DEU", "276"),
+        "bulgaria": ("country", "BGR", "100"),
+        "turkiye": ("country", "TUR", "792"),
+        "m49-000": ("area", None, "000"),
+        "m49-490": ("area", None, "490"),
+    }
+
+
+def test_an_entity_holding_a_code_is_reused_and_a_taken_slug_is_not(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    with migrated.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO entities (slug, kind, name) VALUES "
+                "('deutschland', 'country', 'Deutschland'), "
+                "('la-france', 'country', 'La France'), "
+                "('japan', 'organisation', 'Japan, the band')"
+            )
+        )
+        for slug, scheme, value in (
+            ("deutschland", "iso3166_alpha3", "DEU"),
+            ("la-france", "m49", "250"),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO entity_identifiers (entity_id, scheme, value) "
+                    "SELECT id, :scheme, :value FROM entities WHERE slug = :slug"
+                ),
+                {"slug": slug, "scheme": scheme, "value": value},
+            )
+    text = CURRENT + "".join(
+        [
+            current_row("276", "DEU", "Germany", "X", "392", "JPN", "Japan", "5"),
+            current_row("392", "JPN", "Japan", "X", "276", "DEU", "Germany", "5"),
+            current_row("250", "FRA", "France", "X", "276", "DEU", "Germany", "5"),
+        ]
+    )
+    import_file(migrated, write(tmp_path, "de.csv", text))
+    assert entities_by_slug(migrated) == {
+        "deutschland": ("country", "DEU", "276"),
+        "la-france": ("country", "FRA", "250"),
+        "japan": ("organisation", None, None),
+        "m49-392": ("country", "JPN", "392"),
+    }
+
+
+def test_all_or_nothing_lists_every_bad_row_and_how_to_skip_them(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    rows = [
+        current_row("100", "BGR", "Bulgaria", "X", "392", "JPN", "Japan", str(v), year=y)
+        for y in range(2000, 2025)
+        for v in ("5", "x")
+    ]
+    path = write(tmp_path, "bad.csv", CURRENT + "".join(rows))
+    url = migrated.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["import", "comtrade", str(path), "--db", url])
+    assert result.exit_code == 1
+    expected = [
+        f"{path}:{line}: primaryValue: not an amount with at most two decimals: 'x'"
+        for line in range(3, 3 + 2 * 20, 2)
+    ]
+    assert result.stderr.splitlines() == [
+        f"Error: {expected[0]}",
+        *expected[1:],
+        "... and 5 more",
+        "25 bad rows; nothing was written. To import the other rows and skip these, "
+        "use --max-errors 25",
+    ]
+    assert official(migrated) == []
+    skipped = CliRunner().invoke(
+        app, ["import", "comtrade", str(path), "--db", url, "--max-errors", "25"]
+    )
+    assert skipped.exit_code == 0, skipped.output
+    assert "25 rows (25 inserted, 0 updated, 0 unchanged, 25 skipped)" in skipped.stdout
+    assert skipped.stderr.splitlines()[-1] == "skipped ... and 5 more"

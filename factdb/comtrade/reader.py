@@ -1,14 +1,17 @@
 """Parse UN Comtrade CSV files, plain or gzipped, in the current and the legacy layout.
 
 Pure: yields parsed rows and problems with their line numbers; knows nothing of the database.
+Must never hold more than one bounded line of the file in memory, whatever the file holds.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,10 @@ from factdb.models.trade import TOTAL_COMMODITY
 
 class UnknownLayout(FactdbError):
     """The header is neither Comtrade's current nor its legacy layout."""
+
+
+class UnreadableFile(FactdbError):
+    """The file cannot be read as CSV text: corrupt gzip, wrong encoding, a line too long."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,16 @@ REQUIRED = {
 }
 _MONEY = re.compile(r"^(\d+)(?:\.(\d{1,2})0*)?$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")
+_NOT_FINITE = re.compile(r"^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
+#: the largest value both backends store: a signed 64-bit integer of cents
+MAX_CENTS = 2**63 - 1
+#: the column widths of trade_flows.commodity_code and commodity_label
+MAX_CODE, MAX_LABEL = 20, 500
+#: the longest line read (characters); csv's own limit per field is 128 KiB
+LINE_LIMIT = 1 << 20
+#: gzip's failures mid-stream: cut short, bad header or CRC, corrupt deflate data
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class ParsedRow(NamedTuple):
@@ -138,13 +155,87 @@ class RowProblem:
         return f"{self.file}:{self.line}: {self.column}: {self.message}"
 
 
-def open_text(path: Path) -> IO[str]:
-    """A text stream over a plain or gzipped file (by its magic bytes, not its name)."""
+def open_binary(path: Path) -> io.BufferedReader | gzip.GzipFile:
+    """The file's bytes, gunzipped when it is gzipped (by its magic bytes, not its name).
+
+    Both kinds of stream can ``peek``; the caller closes the stream.
+    """
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
-    # the caller closes the returned stream, which closes this one
-    raw: IO[bytes] = gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    return gzip.GzipFile(path, "rb") if gzipped else path.open("rb")
+
+
+def text_encoding(head: bytes, encoding: str) -> str:
+    """The codec to read with: a UTF-16 byte-order mark wins; UTF-8's own mark is skipped."""
+    if head.startswith(_UTF16_BOMS):
+        return "utf-16"
+    if codecs.lookup(encoding).name == "utf-8":
+        return "utf-8-sig"
+    return encoding
+
+
+def open_text(path: Path, encoding: str = "utf-8") -> IO[str]:
+    """A text stream over a plain or gzipped file, in ``encoding`` unless a BOM says otherwise."""
+    raw = open_binary(path)
+    try:
+        head = raw.peek(4)[:4]
+    except _GZIP_ERRORS as exc:
+        raw.close()
+        raise UnreadableFile(f"{path}:1: the gzip stream is corrupt ({exc})") from None
+    return io.TextIOWrapper(raw, encoding=text_encoding(head, encoding), newline="")
+
+
+def bounded_lines(stream: IO[str], path: Path, encoding: str) -> Iterator[str]:
+    """The stream's lines, none longer than LINE_LIMIT; a failure names the line it is on.
+
+    ``csv`` reads whatever line it is given, so an endless line would be read into memory
+    whole; reading at most LINE_LIMIT characters at a time keeps memory flat.
+    """
+    readline = stream.readline
+    count = 0
+    try:
+        while True:
+            line = readline(LINE_LIMIT)
+            if not line:
+                return
+            count += 1
+            if len(line) >= LINE_LIMIT and line[-1] not in "\r\n":
+                raise UnreadableFile(
+                    f"{path}:{count}: row: the line is longer than {LINE_LIMIT:,} characters; "
+                    "this is not a Comtrade CSV file"
+                )
+            yield line
+    except _GZIP_ERRORS as exc:
+        raise UnreadableFile(
+            f"{path}:{count + 1}: the gzip stream is truncated or corrupt ({exc}); "
+            "download the file again"
+        ) from None
+    except UnicodeDecodeError as exc:
+        line_no, detail = locate_decode_error(path, encoding)
+        hint = "; if the file is Latin-1, use --encoding latin-1" if "utf" in exc.encoding else ""
+        raise UnreadableFile(
+            f"{path}:{line_no or count + 1}: row: not valid {exc.encoding} ({detail}){hint}"
+        ) from None
+
+
+def locate_decode_error(path: Path, encoding: str) -> tuple[int | None, str]:
+    """The line and description of the first byte ``encoding`` cannot decode.
+
+    Only called after a failure: the text stream decodes ahead of the line csv is on, so its
+    error does not say which line holds the bad byte.
+    """
+    with open_binary(path) as raw:
+        head = raw.peek(4)[:4]
+        decoder = codecs.getincrementaldecoder(text_encoding(head, encoding))()
+        lines = 0
+        while chunk := raw.readline(LINE_LIMIT):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad = chunk[exc.start : exc.start + 1].hex().upper()
+                return lines + chunk[: exc.start].count(b"\n") + 1, f"byte 0x{bad}: {exc.reason}"
+            lines += chunk.count(b"\n")
+    return None, "an undecodable byte"
 
 
 def detect_layout(header: list[str], file: str) -> tuple[Layout, dict[str, int]]:
@@ -168,12 +259,32 @@ def detect_layout(header: list[str], file: str) -> tuple[Layout, dict[str, int]]
 
 
 def parse_cents(text: str) -> int:
-    """Exact cents from Comtrade's value text; raises ValueError when that is not exact."""
-    if text.isdigit():
+    """Exact cents from Comtrade's value text; raises ValueError when that is not exact.
+
+    Values beyond a signed 64-bit integer of cents (the limit of both backends' BIGINT) and
+    non-finite ones are "out of range".
+    """
+    # Fast paths, once per row: up to 16 whole digits always fit in 64 bits as cents.
+    if text.isdigit() and len(text) <= 16:
         return int(text) * 100
     whole, dot, fraction = text.partition(".")
-    if dot and whole.isdigit() and 0 < len(fraction) <= 2 and fraction.isdigit():
+    if (
+        dot
+        and whole.isdigit()
+        and len(whole) <= 16
+        and 0 < len(fraction) <= 2
+        and fraction.isdigit()
+    ):
         return int(whole) * 100 + int(fraction.ljust(2, "0"))
+    cents = _slow_cents(text)
+    if cents > MAX_CENTS:
+        raise ValueError(f"value out of range: {text[:40]!r} exceeds {MAX_CENTS:,} cents")
+    return cents
+
+
+def _slow_cents(text: str) -> int:
+    if len(text) > 40 or _NOT_FINITE.match(text):
+        raise ValueError(f"value out of range: {text[:40]!r} is not a finite amount")
     match = _MONEY.match(text)
     if match:
         whole, fraction = match.groups()
@@ -181,7 +292,10 @@ def parse_cents(text: str) -> int:
     if _SCIENTIFIC.match(text):
         from decimal import Decimal
 
-        amount = Decimal(text) * 100
+        number = Decimal(text)
+        if number.adjusted() > 20:  # before scaling: 1e999999 would overflow the context
+            return MAX_CENTS + 1
+        amount = number * 100
         if amount == amount.to_integral_value():
             return int(amount)
     if text.startswith("-"):
@@ -189,11 +303,15 @@ def parse_cents(text: str) -> int:
     raise ValueError(f"not an amount with at most two decimals: {text!r}")
 
 
-def read_rows(path: Path) -> Iterator[ParsedRow | RowProblem]:
-    """Stream a Comtrade file: a ParsedRow or a RowProblem per data line."""
+def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[ParsedRow | RowProblem]:
+    """Stream a Comtrade file: a ParsedRow or a RowProblem per data line.
+
+    A file that cannot be read on (corrupt gzip, wrong encoding, an endless line or field)
+    raises UnreadableFile naming the line.
+    """
     name = str(path)
-    with open_text(path) as stream:
-        reader = csv.reader(stream)
+    with open_text(path, encoding) as stream:
+        reader = csv.reader(bounded_lines(stream, path, encoding))
         try:
             header = next(reader)
         except StopIteration:
@@ -201,7 +319,12 @@ def read_rows(path: Path) -> Iterator[ParsedRow | RowProblem]:
         except csv.Error as exc:
             raise UnknownLayout(f"{name}:1: header: {exc}") from None
         layout, index = detect_layout(header, name)
-        yield from _rows(reader, layout, index, name)
+        try:
+            yield from _rows(reader, layout, index, name)
+        except csv.Error as exc:
+            raise UnreadableFile(
+                f"{name}:{reader.line_num}: row: {exc}; this is not a Comtrade CSV file"
+            ) from None
 
 
 def _rows(
@@ -219,6 +342,7 @@ def _rows(
     i_freq = get(layout.freq) if layout.freq else None
     width = max(index.values()) + 1
     codes: dict[str, str] = {}
+    commodities: dict[str, str] = {}
     months: dict[tuple[str, ...], int] = {}
     for record in reader:
         line = reader.line_num  # the physical line, right across quoted newlines
@@ -257,7 +381,17 @@ def _rows(
             if partner == reporter:
                 raise ValueError("the partner is the reporter itself")
             column = layout.commodity_code
-            commodity = record[i_cmd].strip().upper() or TOTAL_COMMODITY
+            raw = record[i_cmd]
+            commodity = commodities.get(raw)
+            if commodity is None:
+                commodity = raw.strip().upper() or TOTAL_COMMODITY
+                if len(commodity) > MAX_CODE:
+                    raise ValueError(f"commodity code longer than {MAX_CODE} characters")
+                commodities[raw] = commodity
+            label = (record[i_cl] or None) if i_cl is not None else None
+            if label is not None and len(label) > MAX_LABEL:
+                column = layout.commodity_label
+                raise ValueError(f"commodity label longer than {MAX_LABEL} characters")
             column = layout.value
             cents = parse_cents(record[i_value].strip())
         except ValueError as exc:
@@ -276,17 +410,21 @@ def _rows(
             12 if month == 0 else 1,
             flow,
             commodity,
-            (record[i_cl] or None) if i_cl is not None else None,
+            label,
             cents,
         )
 
 
 def _code(text: str) -> str:
-    """A UN M49 code as three digits ("8" -> "008"); Comtrade writes them without zeros."""
+    """A UN M49 code as three digits ("8" -> "008", "0100" -> "100"); Comtrade writes them
+    without leading zeros, other exports with too many."""
     text = text.strip()
     if not text.isdigit():
         raise ValueError(f"not a numeric M49 code: {text!r}")
-    return text.zfill(3)
+    code = text.lstrip("0").zfill(3)
+    if len(code) > 3:
+        raise ValueError(f"not an M49 code (at most three digits): {text!r}")
+    return code
 
 
 def _month(

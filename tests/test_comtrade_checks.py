@@ -1,0 +1,165 @@
+"""Every CHECK of trade_flows holds for imported rows, although SQLite's bulk path skips the
+database's own evaluation of them: each CHECK has a row that breaks it, fed through the
+importer, and the located error it must give, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from factdb.comtrade.importer import (
+    CHECK_MESSAGES,
+    UPSERT_COLUMNS,
+    ImportFailed,
+    import_file,
+    save_rows,
+)
+from factdb.db import connect
+from factdb.models import TradeFlow
+from tests.test_comtrade import CURRENT, current_row, write
+
+LINE = 7
+#: CHECK -> the columns of a row that break it -> the field the error names
+SAVE_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "ck_trade_flows_flow": ({"flow": "sideways"}, "flow"),
+    "ck_trade_flows_value_qualifier": ({"value_qualifier": "roughly"}, "value_qualifier"),
+    "ck_trade_flows_status": ({"status": "guessed"}, "status"),
+    "ck_trade_flows_year_range": ({"year": 1800}, "year"),
+    "ck_trade_flows_period_within_year": ({"month": 7, "months": 12}, "month"),
+    "ck_trade_flows_value_non_negative": ({"value": -100}, "value"),
+    "ck_trade_flows_value_low_non_negative": ({"value_low": -1}, "value_low"),
+    "ck_trade_flows_bounds_order": ({"value_low": 500, "value_high": 100}, "value_low"),
+    "ck_trade_flows_currency_code": ({"currency": "US"}, "currency"),
+    "ck_trade_flows_commodity_code_not_empty": ({"commodity_code": ""}, "commodity_code"),
+    "ck_trade_flows_distinct_parties": ({"partner_id": "reporter"}, "partner"),
+    "ck_trade_flows_source_line_needs_source": ({"source_line": -3}, "source_line"),
+    "ck_trade_flows_derived_has_method": ({"status": "derived"}, "status"),
+}
+
+BULGARIA = ("100", "BGR", "Bulgaria")
+JAPAN = ("392", "JPN", "Japan")
+#: CHECK -> a file row that breaks it -> the error the import gives (the parser's, or the
+#: check after entity resolution: M49 999 claims Bulgaria's ISO code)
+FILE_CASES: dict[str, tuple[str, str]] = {
+    "ck_trade_flows_year_range": (
+        current_row(*BULGARIA, "X", *JAPAN[:2], "Japan", "5", year=1800),
+        "refYear: year 1800 out of range",
+    ),
+    "ck_trade_flows_period_within_year": (
+        current_row(*BULGARIA, "X", *JAPAN, "5", month=13),
+        "refMonth: month 13 out of range",
+    ),
+    "ck_trade_flows_value_non_negative": (
+        current_row(*BULGARIA, "X", *JAPAN, "-5"),
+        "primaryValue: negative value '-5'",
+    ),
+    "ck_trade_flows_flow": (
+        current_row(*BULGARIA, "Q", *JAPAN, "5"),
+        "flowCode: unknown flow code 'Q'",
+    ),
+    "ck_trade_flows_distinct_parties": (
+        current_row(*BULGARIA, "X", "999", "BGR", "Bulgaria (again)", "5"),
+        "partner: reporter and partner are the same entity (M49 100 and 999)",
+    ),
+}
+
+
+def valid_row(reporter: int, partner: int, source: int) -> tuple[Any, ...]:
+    """A row every CHECK accepts, in UPSERT_COLUMNS order."""
+    period = (2024, 0, 12)
+    money = (100, "USD", "exact", "final")
+    return ("comtrade", reporter, partner, *period, "export", "TOTAL", None, *money, source, LINE)
+
+
+def database_checks(engine: Engine) -> set[str]:
+    return {str(c["name"]) for c in sa.inspect(engine).get_check_constraints("trade_flows")}
+
+
+def test_every_check_has_a_case(migrated: Engine) -> None:
+    model = {
+        str(c.name) for c in TradeFlow.__table__.constraints if isinstance(c, sa.CheckConstraint)
+    }
+    assert database_checks(migrated) == model, "the migrations and the model agree"
+    assert set(SAVE_CASES) == model, "add a row that breaks the new CHECK to SAVE_CASES"
+    assert set(CHECK_MESSAGES) == model, "say in CHECK_MESSAGES what breaking it means"
+
+
+def test_every_check_refuses_its_row_through_the_write_step(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "flows.csv"
+    for name, (overrides, field) in SAVE_CASES.items():
+        with pytest.raises(ImportFailed) as caught, connect(migrated) as conn, conn.begin():
+            source = conn.execute(
+                sa.text(
+                    "INSERT INTO sources (slug, kind, published_precision) "
+                    "VALUES ('s', 'statistics_dataset', 'unknown') RETURNING id"
+                )
+            ).scalar_one()
+            bg, jp = (
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO entities (slug, kind, name) VALUES (:s, 'country', :s) "
+                        "RETURNING id"
+                    ),
+                    {"s": slug},
+                ).scalar_one()
+                for slug in ("bg", "jp")
+            )
+            row = dict(
+                zip(
+                    UPSERT_COLUMNS,
+                    valid_row(bg, jp, source),
+                    strict=True,
+                )
+            )
+            row.update(overrides)
+            if row["partner_id"] == "reporter":
+                row["partner_id"] = bg
+            save_rows(conn, path, source, [tuple(row.values())], columns=list(row))
+        assert caught.value.problems == [
+            f"{path}:{-3 if name.endswith('needs_source') else LINE}: {field}: "
+            f"{CHECK_MESSAGES[name][1]} (CHECK {name})"
+        ], name
+        with migrated.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM trade_flows")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("name", sorted(FILE_CASES))
+def test_a_file_row_breaking_a_check_is_located(
+    migrated: Engine, tmp_path: Path, name: str
+) -> None:
+    row, message = FILE_CASES[name]
+    good = current_row(*BULGARIA, "M", *JAPAN, "7")
+    path = write(tmp_path, "flows.csv", CURRENT + good + row)
+    with pytest.raises(ImportFailed) as caught:
+        import_file(migrated, path)
+    assert caught.value.problems == [f"{path}:3: {message}"]
+    with migrated.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM trade_flows")).scalar_one() == 0
+
+
+def test_a_code_written_with_a_leading_zero_is_the_same_country(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    row = current_row(*BULGARIA, "X", "0100", "BGR", "Bulgaria", "5")
+    path = write(tmp_path, "self.csv", CURRENT + row)
+    with pytest.raises(ImportFailed) as caught:
+        import_file(migrated, path)
+    assert caught.value.problems == [f"{path}:2: partnerCode: the partner is the reporter itself"]
+
+
+def test_skipping_a_row_whose_parties_are_one_entity_keeps_the_database_valid(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    from factdb.doctor import diagnose
+
+    row, _ = FILE_CASES["ck_trade_flows_distinct_parties"]
+    path = write(tmp_path, "one.csv", CURRENT + current_row(*BULGARIA, "M", *JAPAN, "7") + row)
+    report = import_file(migrated, path, max_errors=1)
+    assert (report.inserted, report.skipped_count) == (1, 1)
+    assert [f for f in diagnose(migrated) if f.check != "roles"] == []
