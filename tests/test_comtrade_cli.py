@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from factdb import migrate
 from factdb.db import make_engine
-from factdb.roles import RoleNames, create_roles
+from factdb.roles import RoleNames, add_user, create_roles
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.terminal import run_in_terminal
 
@@ -99,6 +99,9 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
         yield url
     finally:
         drop_pg_database(pg_admin_url, url)
+        with make_engine(pg_admin_url).begin() as conn:
+            for kind in ("reader", "writer"):
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{kind}_{make_url(url).database}"')
 
 
 def _content(url: str) -> list[tuple[object, ...]]:
@@ -153,9 +156,12 @@ def test_two_concurrent_imports_equal_a_sequential_one(pg_admin_url: str, tmp_pa
 def test_a_reader_may_not_import(pg_url: str, tmp_path: Path) -> None:
     admin = make_engine(pg_url)
     create_roles(admin, ROLES)
+    reader, writer = (f"{kind}_{make_url(pg_url).database}" for kind in ("reader", "writer"))
+    add_user(admin, reader, "reader", ROLES)
+    add_user(admin, writer, "writer", ROLES)
     migrate.upgrade(admin, settings=migrate.MigrationSettings(role=ROLES.owner))
     path = generate(tmp_path / "flows.csv", 100, "current")
-    reader_url = make_url(pg_url).set(username=ROLES.reader).render_as_string(hide_password=False)
+    reader_url = make_url(pg_url).set(username=reader).render_as_string(hide_password=False)
     done = subprocess.run(
         [sys.executable, "-m", "factdb", "import", "comtrade", str(path), "--db", reader_url],
         capture_output=True,
@@ -164,12 +170,10 @@ def test_a_reader_may_not_import(pg_url: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 4, done.stderr
     lines = done.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(
-        f"Error: database user {ROLES.reader} may not write: "
-    )
+    assert len(lines) == 1 and lines[0].startswith(f"Error: database user {reader} may not write: ")
     assert lines[0].endswith("nothing was written")
     assert counts(admin) == (0, 0)
-    writer_url = make_url(pg_url).set(username=ROLES.writer).render_as_string(hide_password=False)
+    writer_url = make_url(pg_url).set(username=writer).render_as_string(hide_password=False)
     done = subprocess.run(
         [sys.executable, "-m", "factdb", "import", "comtrade", str(path), "--db", writer_url],
         capture_output=True,

@@ -23,7 +23,24 @@ from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-PLACEHOLDERS = ("example.org", "path/to", "TradeData_", "legacy_2019", "FILE", "...", "NAME")
+# A server at example.org, or a file or folder the reader brings: shapes, not runnable as such.
+PLACEHOLDERS = ("example.org", "path/to", "FILE", "...", "NAME")
+
+
+def _bring_the_readers_files(directory: Path) -> None:
+    """The Comtrade files the docs' import examples name, as a reader would download them."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import write
+    finally:
+        sys.path.pop(0)
+    write(directory / "TradeData_2024_BG.csv", 200, "current")
+    write(directory / "legacy_2019.csv.gz", 200, "legacy", seed=2019)
+    (directory / "downloads").mkdir()
+    write(directory / "downloads" / "a.csv", 100, "current", seed=1)
+    write(directory / "downloads" / "b.csv.gz", 100, "legacy", seed=2)
+    latin = write(directory / "excel-export.csv", 100, "current", seed=3)
+    latin.write_bytes(latin.read_text(encoding="utf-8").encode("latin-1"))
 
 
 def _blocks(language: str) -> list[tuple[str, str]]:
@@ -61,7 +78,9 @@ COMMANDS, SKIPPED = _commands()
 def test_the_docs_have_examples() -> None:
     assert len(SQL_EXAMPLES) >= 5
     assert len(COMMANDS) >= 5
-    assert len(SKIPPED) <= len(COMMANDS), SKIPPED
+    # The shared-database walkthrough runs its server commands below; few others may skip.
+    elsewhere = [c for c in SKIPPED if "example.org" not in c and "--db ..." not in c]
+    assert len(elsewhere) <= 3, elsewhere
 
 
 @pytest.mark.parametrize("where, sql", SQL_EXAMPLES, ids=[w for w, _ in SQL_EXAMPLES])
@@ -89,6 +108,7 @@ def test_documented_command_runs(
     quickstart_db: Path, tmp_path: Path, where: str, command: str
 ) -> None:
     shutil.copy(quickstart_db, tmp_path / "factdb.sqlite3")
+    _bring_the_readers_files(tmp_path)
     env = {**os.environ}
     env.pop("FACTDB_URL", None)
     done = subprocess.run(
