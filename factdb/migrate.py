@@ -153,11 +153,13 @@ def history() -> list[RevisionInfo]:
 
 
 def schema_differences(engine: Engine) -> list[str]:
-    """What autogenerate would change: empty when the models and the database agree."""
+    """What autogenerate would change, and every CHECK condition that differs (which Alembic
+    compares by name only): empty when the models and the database agree."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     from factdb.models import metadata
+    from factdb.schema_drift import check_constraint_drift
 
     with connect(engine, read_only=True) as conn:
         heads = set(head_revisions())
@@ -168,7 +170,8 @@ def schema_differences(engine: Engine) -> list[str]:
             conn,
             opts={"compare_type": True, "render_as_batch": True, "include_object": include_object},
         )
-        return [repr(diff) for diff in compare_metadata(context, metadata)]
+        diffs = [repr(diff) for diff in compare_metadata(context, metadata)]
+        return diffs + check_constraint_drift(conn)
 
 
 def check(engine: Engine) -> None:

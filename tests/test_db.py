@@ -179,3 +179,26 @@ def test_an_analyst_leaves_no_file_the_owner_cannot_write(shared_dir: Path) -> N
         assert owned == [], f"{args} left {owned} owned by the analyst"
     mode = stat.S_IMODE((shared_dir / "f.sqlite3").stat().st_mode)
     assert mode == 0o644
+
+
+def test_odd_characters_in_a_path_create_no_stray_file(tmp_path: Path) -> None:
+    """``#`` and ``?`` end a URI's path: every read, ``factdb sql`` included, must still open
+    the file named and create nothing beside it."""
+    from typer.testing import CliRunner
+
+    from factdb.cli import app
+
+    odd = tmp_path / "team#1?.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "factdb", "quickstart", "--db", str(odd)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    before = sorted(p.name for p in tmp_path.iterdir())
+    runner = CliRunner()
+    for args in (["sql", "SELECT count(*) FROM v_trade"], ["report", "trade"], ["verify"]):
+        result = runner.invoke(app, [*args, "--db", str(odd)])
+        assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before == ["team#1?.sqlite3"]

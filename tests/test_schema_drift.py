@@ -55,3 +55,13 @@ def test_a_changed_range_is_drift(migrated: Engine, patch_check: Patch) -> None:
     with migrated.connect() as conn:
         problems = check_constraint_drift(conn)
     assert len(problems) == 1 and "year_range" in problems[0], problems
+
+
+def test_db_check_reports_check_drift(migrated: Engine, patch_check: Patch) -> None:
+    from factdb import migrate
+    from factdb.errors import SchemaDrift
+
+    migrate.check(migrated)
+    patch_check("trade_flows", "year_range", "1900", "1800")
+    with pytest.raises(SchemaDrift, match="ck_trade_flows_year_range"):
+        migrate.check(migrated)
