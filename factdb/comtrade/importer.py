@@ -33,8 +33,9 @@ from factdb.db import connect, is_busy_error
 from factdb.errors import FactdbError, Interrupted, InvalidOption, PermissionDenied
 from factdb.models import Entity, EntityIdentifier, IdentifierScheme, Source, TradeFlow
 from factdb.schema_version import require_head
+from factdb.vocabulary import COMTRADE_SERIES
 
-SERIES = "comtrade"
+SERIES = COMTRADE_SERIES
 CHUNK = 10_000
 CACHE_KIB = 32_768
 #: bad rows listed in full; the rest are counted

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from factdb.errors import FactdbError
-from factdb.models.trade import TOTAL_COMMODITY
+from factdb.vocabulary import TOTAL_COMMODITY
 
 
 class UnknownLayout(FactdbError):

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from factdb.comtrade.importer import SERIES
 from factdb.errors import InvalidOption
 from factdb.models import TOTAL_COMMODITY, Entity, EntityIdentifier, Relation, Role, Source
 from factdb.models import TradeFlow as TF
@@ -27,6 +26,7 @@ from factdb.reports.entity import roles_where
 from factdb.reports.pair import Pair
 from factdb.reports.timeline import timeline
 from factdb.reports.trade import TradeRow, trade_query, trade_rows
+from factdb.vocabulary import COMTRADE_SERIES as SERIES
 
 SECTIONS = (
     "relationship",

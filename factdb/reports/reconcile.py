@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from factdb.comtrade.importer import SERIES
 from factdb.models import Entity, TradeFlow
 from factdb.reports.common import ids_of, resolve_entity, sources_by_fact
 from factdb.reports.trade import period_label
+from factdb.vocabulary import COMTRADE_SERIES as SERIES
 
 MIRROR_FLOW = {
     "export": "import",
