@@ -214,3 +214,25 @@ def test_missing_privilege_is_exit_4(pg_without_privileges: tuple[str, str]) -> 
     assert ("permission denied" in line or "lacks INSERT" in line) and "s3cret" not in line
     with sa.create_engine(url).connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM entities")) == 0
+
+
+def test_a_statement_cancelled_by_ctrl_c_is_an_interrupt(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, Ctrl-C during a statement can arrive as the server's "canceling statement
+    due to user request" (psycopg sent the cancel): that is an interrupt too, not a bug."""
+    import factdb.verify as verify
+
+    class QueryCanceled(Exception):
+        sqlstate = "57014"
+
+    class Wrapped(Exception):
+        orig = QueryCanceled("canceling statement due to user request")
+
+    def cancelled(*_args: object, **_kwargs: object) -> None:
+        raise Wrapped("(psycopg.errors.QueryCanceled) canceling statement due to user request")
+
+    monkeypatch.setattr(verify, "verify", cancelled)
+    code, _, err = invoke("verify", "--db", str(db_copy))
+    assert code == 130
+    assert "interrupted; nothing was written" in one_line(err)

@@ -5,6 +5,7 @@ No SQL and no heavy import lives here; each sub-app imports what it needs inside
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -51,4 +52,7 @@ def _root(
 
 
 def main() -> None:
+    # SQLAlchemy logs a connection reset that Ctrl-C interrupts as a traceback of its own; the
+    # error boundary says what happened in one line.
+    logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
     app(prog_name="factdb")

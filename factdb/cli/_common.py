@@ -60,6 +60,13 @@ def _privilege_refusal(exc: BaseException) -> PermissionDenied | None:
     return None
 
 
+def _cancelled_by_user(exc: BaseException) -> bool:
+    """PostgreSQL cancelled the statement because the user pressed Ctrl-C (the driver sent the
+    cancel request; the interrupt then arrives as the server's error, not KeyboardInterrupt)."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) == "57014" and "user request" in str(orig)
+
+
 def report_error(exc: BaseException) -> int:
     """Print ``exc`` as the user should see it and return the exit code.
 
@@ -67,7 +74,7 @@ def report_error(exc: BaseException) -> int:
     gets a traceback. Every password in either is replaced by ``***``. ``--debug`` or
     ``FACTDB_DEBUG=1`` adds the traceback to user errors too.
     """
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, KeyboardInterrupt) or _cancelled_by_user(exc):
         exc = Interrupted("interrupted; nothing was written")
     if isinstance(exc, UsageError):
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""

@@ -319,6 +319,9 @@ def import_file(
                 report = _import_once(engine, path, sha256, max_errors, encoding, progress)
             except Exception as exc:
                 state = _sqlstate(exc)
+                if state == QUERY_CANCELED and "user request" in str(exc):
+                    # Ctrl-C reached the server first: psycopg cancelled the statement
+                    raise KeyboardInterrupt from None
                 if state in PERMISSION_STATES:
                     raise PermissionDenied(
                         f"database user {engine.url.username or '(default)'} may not write: "
@@ -336,6 +339,10 @@ def import_file(
     except KeyboardInterrupt:
         raise Interrupted("interrupted; nothing was written") from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: PostgreSQL's "canceling statement due to user request" (or to a statement timeout).
+QUERY_CANCELED = "57014"
 
 
 def _sqlstate(exc: BaseException) -> str | None:
