@@ -159,6 +159,20 @@ class DefaultCommandGroup(FactdbGroup):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """``--help`` of the group shows the default command's arguments and options too, since
+        ``factdb seed PATH --dry-run`` is how the group is used."""
+        default = self.commands[self.default_command]
+        records = [
+            record
+            for param in default.get_params(ctx)
+            if param.name != "help" and (record := param.get_help_record(ctx)) is not None
+        ]
+        if records:
+            with formatter.section(f"Arguments and options of {ctx.command_path} [PATHS]..."):
+                formatter.write_dl(records)
+        super().format_options(ctx, formatter)
+
 
 def new_app(help_text: str, *, cls: type[TyperGroup] = FactdbGroup) -> typer.Typer:
     """A Typer sub-app with factdb's error handling and conventions."""
