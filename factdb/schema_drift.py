@@ -10,7 +10,6 @@ name, with the database's. Nothing is ever written. Must not import the CLI.
 from __future__ import annotations
 
 import re
-import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -65,11 +64,9 @@ def _reflected(conn: Connection) -> dict[str, str]:
 
 
 def _postgres_checks(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
-    schema = f"factdb_drift_{uuid.uuid4().hex[:12]}"
     query = sa.text(
         "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-        "JOIN pg_namespace n ON n.oid = c.connamespace "
-        "WHERE c.contype = 'c' AND n.nspname = :schema"
+        "WHERE c.contype = 'c' AND c.connamespace = pg_my_temp_schema()"
     )
     tables = set(metadata.tables)
     live_rows = conn.execute(
@@ -83,10 +80,9 @@ def _postgres_checks(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
     live = {name: _normal(sql) for name, sql, table in live_rows if table in tables}
     outer = conn.begin_nested() if conn.in_transaction() else conn.begin()
     try:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        scratch = conn.execution_options(schema_translate_map={None: schema})
+        scratch = conn.execution_options(schema_translate_map={None: "pg_temp"})
         metadata.create_all(scratch)
-        models = {name: _normal(sql) for name, sql in conn.execute(query, {"schema": schema})}
+        models = {name: _normal(sql) for name, sql in conn.execute(query)}
     finally:
         outer.rollback()
     return live, models
