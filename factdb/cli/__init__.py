@@ -15,7 +15,11 @@ from factdb.cli import catalog, check, db, imports, query, report, seed
 from factdb.cli._common import DbOption, new_app
 from factdb.config import DEBUG, GLOBAL_DB
 
-app = new_app("factdb: a database of sourced facts about relations between countries.")
+app = new_app(
+    "factdb: a database of sourced facts about relations between countries.",
+    examples=["factdb quickstart", "factdb report briefing bulgaria japan"],
+    add_completion=True,
+)
 app.add_typer(db.app, name="db")
 app.add_typer(seed.app, name="seed")
 app.add_typer(report.app, name="report")

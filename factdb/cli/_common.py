@@ -98,6 +98,10 @@ def report_error(exc: BaseException) -> int:
     return BUG_EXIT_CODE
 
 
+def _no_type(ctx: Any = None) -> None:
+    """No type tag after an argument's name in ``--help``."""
+
+
 class FactdbGroup(TyperGroup):
     """A command group that turns every failure into a message on stderr and an exit code.
 
@@ -114,6 +118,21 @@ class FactdbGroup(TyperGroup):
         except (Exception, KeyboardInterrupt) as exc:
             raise typer.Exit(report_error(exc)) from None
 
+    def _name_metavars(self, command: Any) -> None:
+        """Give every argument and valued option a metavar that reads as a word (FILE, YEAR)
+        where the command did not choose one; Typer would show ``<str>`` or ``{name}``."""
+        for param in getattr(command, "params", []):
+            if param.param_type_name == "argument":
+                # Typer lists an argument as "FILES <list[Path]>"; its name is the word.
+                param.display_type_rich = _no_type
+            if param.metavar is not None or getattr(param, "is_flag", False):
+                continue
+            if getattr(param, "count", False):
+                continue
+            param.metavar = (param.name or "value").upper()
+        for sub in (getattr(command, "commands", None) or {}).values():
+            self._name_metavars(sub)
+
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -124,6 +143,7 @@ class FactdbGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         """Run the command; usage errors and interrupts are one line, as every other error."""
+        self._name_metavars(self)
         try:
             result = super().main(
                 args,
@@ -174,13 +194,27 @@ class DefaultCommandGroup(FactdbGroup):
         super().format_options(ctx, formatter)
 
 
-def new_app(help_text: str, *, cls: type[TyperGroup] = FactdbGroup) -> typer.Typer:
+def with_examples(help_text: str, examples: Sequence[str]) -> str:
+    """Help text ending in an ``Example:`` block, kept line by line (click's ``\\b``)."""
+    if not examples:
+        return help_text
+    label = "Examples" if len(examples) > 1 else "Example"
+    return help_text + f"\n\n\b\n{label}:\n" + "".join(f"  {e}\n" for e in examples)
+
+
+def new_app(
+    help_text: str,
+    *,
+    examples: Sequence[str] = (),
+    cls: type[TyperGroup] = FactdbGroup,
+    add_completion: bool = False,
+) -> typer.Typer:
     """A Typer sub-app with factdb's error handling and conventions."""
     return typer.Typer(
         cls=cls,
-        help=help_text,
+        help=with_examples(help_text, examples),
         no_args_is_help=cls is FactdbGroup,
-        add_completion=False,
+        add_completion=add_completion,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},

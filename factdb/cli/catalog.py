@@ -29,7 +29,13 @@ def tables(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """The tables and views (what one row is, their columns), or one of them in detail."""
+    """The tables and views (what one row is, their columns), or one of them in detail.
+
+    \b
+    Examples:
+      factdb tables
+      factdb tables v_trade
+    """
     from factdb.catalog import ColumnEntry, TableEntry, describe
     from factdb.catalog import tables as listing
     from factdb.render import check_columns, fields_of, render

@@ -10,7 +10,12 @@ from factdb.cli._common import DbOption, engine_for, fail
 
 
 def verify(db: DbOption = None) -> None:
-    """Re-check every quote at its offsets and every stored text against its sha256."""
+    """Re-check every quote at its offsets and every stored text against its sha256.
+
+    \b
+    Example:
+      factdb verify
+    """
     from factdb.verify import verify as run
 
     checked, problems = run(engine_for(db))
@@ -25,7 +30,12 @@ def coverage(
     source: Annotated[str, typer.Argument(help="Slug of a source with stored text.")],
     db: DbOption = None,
 ) -> None:
-    """List the sentences of SOURCE that no fact quotes."""
+    """List the sentences of SOURCE that no fact quotes.
+
+    \b
+    Example:
+      factdb coverage alojapan-radev-japanese-investments
+    """
     from factdb.verify import uncovered_sentences
 
     missing = uncovered_sentences(engine_for(db), source)

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
     from factdb.roles import Kind
 
-app = new_app("Create, migrate and check the database schema.")
+app = new_app(
+    "Create, migrate and check the database schema.",
+    examples=["factdb db upgrade && factdb db check"],
+)
 
 LockTimeout = Annotated[
     int,
@@ -50,7 +53,13 @@ def upgrade(
     lock_wait: LockWait = 60.0,
     as_role: AsRole = None,
 ) -> None:
-    """Migrate the database up to REVISION (default: the newest)."""
+    """Migrate the database up to REVISION (default: the newest).
+
+    \b
+    Examples:
+      factdb db upgrade
+      factdb db upgrade --db postgresql://deploy@db.example.org/factdb
+    """
     from factdb import migrate
 
     engine = engine_for(db)
@@ -75,7 +84,12 @@ def downgrade(
         ),
     ] = False,
 ) -> None:
-    """Migrate the database down to REVISION."""
+    """Migrate the database down to REVISION.
+
+    \b
+    Example:
+      factdb db downgrade 0003 --yes
+    """
     from factdb import migrate
     from factdb.errors import InvalidOption
 
@@ -94,7 +108,12 @@ def downgrade(
 
 @app.command()
 def current(db: DbOption = None) -> None:
-    """Print the revision the database is at."""
+    """Print the revision the database is at.
+
+    \b
+    Example:
+      factdb db current --db team.sqlite3
+    """
     from factdb import migrate
 
     engine = engine_for(db)
@@ -108,7 +127,12 @@ def current(db: DbOption = None) -> None:
 
 @app.command()
 def history() -> None:
-    """List the migrations, newest first."""
+    """List the migrations, newest first.
+
+    \b
+    Example:
+      factdb db history
+    """
     from factdb import migrate
 
     for info in migrate.history():
@@ -118,7 +142,12 @@ def history() -> None:
 
 @app.command()
 def check(db: DbOption = None) -> None:
-    """Exit non-zero unless the database is at head and matches the models."""
+    """Exit non-zero unless the database is at head and matches the models.
+
+    \b
+    Example:
+      factdb db check --db team.sqlite3
+    """
     from factdb import migrate
 
     migrate.check(engine_for(db))
@@ -132,7 +161,12 @@ Prefix = Annotated[
 
 @app.command()
 def doctor(db: DbOption = None, prefix: Prefix = "factdb") -> None:
-    """Check integrity (SQLite) or ownership, grants, users and the lock (PostgreSQL)."""
+    """Check integrity (SQLite) or ownership, grants, users and the lock (PostgreSQL).
+
+    \b
+    Example:
+      factdb db doctor
+    """
     from factdb.doctor import diagnose
     from factdb.roles import RoleNames
 
@@ -150,6 +184,7 @@ class _RolesGroup(DefaultCommandGroup):
 
 roles_app = new_app(
     "PostgreSQL: set up the owner, writer and reader groups (default), or add a user.",
+    examples=["factdb db roles --db postgresql://postgres@db.example.org/factdb"],
     cls=_RolesGroup,
 )
 app.add_typer(roles_app, name="roles")
@@ -171,7 +206,12 @@ PrintSql = Annotated[
 def roles_setup(
     db: DbOption = None, print_sql: PrintSql = False, prefix: Prefix = "factdb"
 ) -> None:
-    """Create (or convert old shared logins into) the NOLOGIN groups and their privileges."""
+    """Create (or convert old shared logins into) the NOLOGIN groups and their privileges.
+
+    \b
+    Example:
+      factdb db roles --db postgresql://postgres@db.example.org/factdb --print-sql
+    """
     from factdb.roles import RoleNames, create_roles, roles_sql
 
     engine = _postgresql(db)
@@ -213,7 +253,12 @@ def roles_add_user(
         ),
     ] = 60_000,
 ) -> None:
-    """Create or update a LOGIN user, a member of one group, with its session limits."""
+    """Create or update a LOGIN user, a member of one group, with its session limits.
+
+    \b
+    Example:
+      factdb db roles add-user alice --reader --db postgresql://postgres@db.example.org/factdb
+    """
     from factdb.errors import InvalidOption
     from factdb.roles import (
         ReaderLimits,

@@ -15,7 +15,10 @@ import typer
 
 from factdb.cli._common import DbOption, engine_for, new_app
 
-app = new_app("Import official statistics.")
+app = new_app(
+    "Import official statistics.",
+    examples=["factdb import comtrade downloads/"],
+)
 
 
 @app.command()
@@ -45,7 +48,13 @@ def comtrade(
         ),
     ] = "utf-8",
 ) -> None:
-    """Import UN Comtrade files (current or legacy layout); re-importing a file changes nothing."""
+    """Import UN Comtrade files (current or legacy layout); re-importing a file changes nothing.
+
+    \b
+    Examples:
+      factdb import comtrade TradeData_2024_BG.csv.gz
+      factdb import comtrade downloads/ --max-errors 10
+    """
     from factdb.comtrade.importer import check_encoding, comtrade_files, import_file
     from factdb.errors import Interrupted
 

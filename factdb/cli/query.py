@@ -39,7 +39,12 @@ def sql(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Run one read-only SQL statement; anything that would write is refused (exit 1)."""
+    """Run one read-only SQL statement; anything that would write is refused (exit 1).
+
+    \b
+    Example:
+      factdb sql "SELECT reporter, year, flow, value FROM v_trade ORDER BY value DESC"
+    """
     from factdb.render import check_columns
     from factdb.sql import run_query
 
@@ -68,7 +73,12 @@ def search(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Full-text search over names, aliases, event titles and quotes, best first."""
+    """Full-text search over names, aliases, event titles and quotes, best first.
+
+    \b
+    Example:
+      factdb search "toy*"
+    """
     from factdb.render import check_columns, fields_of
     from factdb.search import SearchHit
     from factdb.search import search as run

@@ -16,7 +16,10 @@ from factdb.errors import InvalidOption
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-app = new_app("Reports on the facts: each renders as table, JSON, JSON Lines, CSV or Markdown.")
+app = new_app(
+    "Reports on the facts: each renders as table, JSON, JSON Lines, CSV or Markdown.",
+    examples=["factdb report briefing bulgaria japan", "factdb report trade -f csv"],
+)
 
 FORMAT_HELP = "table (rich on a terminal, plain when piped), json, jsonl, csv or markdown."
 YEARS = (1900, 2100)
@@ -171,7 +174,13 @@ def briefing(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Where two countries stand: relationship, people, events, trade, cooperation, claims."""
+    """Where two countries stand: relationship, people, events, trade, cooperation, claims.
+
+    \b
+    Examples:
+      factdb report briefing bulgaria japan
+      factdb report briefing BG JP -f csv --section trade
+    """
     from factdb.render import (
         BRIEFING_SECTIONS,
         briefing_document,
@@ -214,7 +223,12 @@ def timeline(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Events in date order with the precision they have; undated events are listed last."""
+    """Events in date order with the precision they have; undated events are listed last.
+
+    \b
+    Example:
+      factdb report timeline --entity rumen-radev --from 2025
+    """
     from factdb.reports.timeline import TimelineRow
     from factdb.reports.timeline import timeline as build
 
@@ -242,7 +256,12 @@ def entity(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Everything about one entity: aliases, identifiers, roles, events, relations, claims."""
+    """Everything about one entity: aliases, identifiers, roles, events, relations, claims.
+
+    \b
+    Example:
+      factdb report entity "Shigeru Ishiba"
+    """
     from factdb.render import (
         ENTITY_SECTIONS,
         check_document_options,
@@ -296,7 +315,12 @@ def trade(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Trade figures by period and flow, with qualifier, status and source."""
+    """Trade figures by period and flow, with qualifier, status and source.
+
+    \b
+    Example:
+      factdb report trade --reporter BGR --partner JPN --year 2024
+    """
     from factdb.render import check_columns, fields_of, with_bars
     from factdb.reports.trade import TradeRow
     from factdb.reports.trade import trade as build
@@ -333,7 +357,12 @@ def network(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Who met, signed with, organised, funded or partnered with whom, with event and source."""
+    """Who met, signed with, organised, funded or partnered with whom, with event and source.
+
+    \b
+    Example:
+      factdb report network rumen-radev -f mermaid
+    """
     from factdb.reports.network import Edge, to_dot, to_mermaid
     from factdb.reports.network import network as build
 
@@ -353,7 +382,12 @@ def claims(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Claims, with who made them: statements factdb records as someone's, not its own."""
+    """Claims, with who made them: statements factdb records as someone's, not its own.
+
+    \b
+    Example:
+      factdb report claims --by rumen-radev
+    """
     from factdb.reports.claims import RelationRow
     from factdb.reports.claims import claims as build
 
@@ -377,7 +411,12 @@ def evidence(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Every fact with its quote, source and character span."""
+    """Every fact with its quote, source and character span.
+
+    \b
+    Example:
+      factdb report evidence --source mofa-japan-bulgaria-summit-2025
+    """
     from factdb.reports.evidence import EvidenceRow
     from factdb.reports.evidence import evidence as build
 
@@ -402,7 +441,12 @@ def reconcile(
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
 ) -> None:
-    """Stated trade figures beside official ones: difference, percentage, mirror data."""
+    """Stated trade figures beside official ones: difference, percentage, mirror data.
+
+    \b
+    Example:
+      factdb report reconcile --reporter bulgaria --partner japan
+    """
     from factdb.reports.reconcile import ReconcileRow
     from factdb.reports.reconcile import reconcile as build
 

@@ -13,7 +13,11 @@ from factdb.cli._common import DbOption, DefaultCommandGroup, engine_for, new_ap
 if TYPE_CHECKING:
     from factdb.factfiles.loader import LoadReport
 
-app = new_app("Load fact files (default: the bundled seeds).", cls=DefaultCommandGroup)
+app = new_app(
+    "Load fact files (default: the bundled seeds).",
+    examples=["factdb seed my-articles/ --dry-run"],
+    cls=DefaultCommandGroup,
+)
 
 
 @app.command("load")
@@ -27,7 +31,13 @@ def load_command(
         bool, typer.Option("--dry-run", help="Validate and report changes; write nothing.")
     ] = False,
 ) -> None:
-    """Validate fact files, then load them all in one transaction."""
+    """Validate fact files, then load them all in one transaction.
+
+    \b
+    Examples:
+      factdb seed
+      factdb seed my-articles/ --dry-run
+    """
     from factdb.factfiles.loader import load
 
     report = load(engine_for(db), paths or None, dry_run=dry_run)
@@ -49,14 +59,25 @@ def print_report(report: LoadReport) -> None:
 
 @app.command("schema")
 def schema_command() -> None:
-    """Print the JSON Schema of the fact-file format, for editors."""
+    """Print the JSON Schema of the fact-file format, for editors.
+
+    \b
+    Example:
+      factdb seed schema > factfile.schema.json
+    """
     from factdb.factfiles.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 def quickstart(db: DbOption = None) -> None:
-    """Migrate the database, load the bundled seeds and summarise what is in it."""
+    """Migrate the database, load the bundled seeds and summarise what is in it.
+
+    \b
+    Examples:
+      factdb quickstart
+      factdb quickstart --db /data/factdb.sqlite3
+    """
     from factdb import migrate
     from factdb.factfiles.loader import load
     from factdb.summary import summarise
