@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from factdb.factkinds import FACT_REF_PATTERN
 from factdb.models.base import (
     CountQualifier,
     EntityKind,
@@ -39,7 +40,6 @@ from factdb.models.base import (
     ValueQualifier,
 )
 
-FORMAT_VERSION = 1
 #: money is stored as integer cents in a BIGINT column
 MAX_MONEY = Decimal(2**63 - 1) / 100
 #: counts are stored in an INTEGER column (32 bits on PostgreSQL)
@@ -52,13 +52,7 @@ Slug = Annotated[
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 #: a reference to an entity: its slug, or one of its declared aliases
 EntityRef = Text
-FACT_KINDS = ("entity", "role", "event", "participant", "trade", "relation")
-FactRef = Annotated[
-    str,
-    StringConstraints(
-        strict=True, pattern=r"^(entity|role|event|trade|relation):[a-z0-9-]+$|^participant:.+$"
-    ),
-]
+FactRef = Annotated[str, StringConstraints(strict=True, pattern=FACT_REF_PATTERN)]
 
 
 @dataclass(frozen=True)
