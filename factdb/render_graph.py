@@ -51,5 +51,7 @@ def to_dot(edges: Sequence[GraphEdge]) -> str:
 
 
 def render_graph(edges: Sequence[GraphEdge], fmt: str) -> str:
-    """``fmt`` is one of ``GRAPH_FORMATS``."""
+    """``fmt`` is one of ``GRAPH_FORMATS`` (the command checked the user's value already)."""
+    if fmt not in GRAPH_FORMATS:
+        raise ValueError(f"not a graph format: {fmt!r}")
     return to_mermaid(edges) if fmt == "mermaid" else to_dot(edges)

@@ -116,7 +116,6 @@ class LoadReport:
         default_factory=lambda: {name: TableCounts() for name in TABLE_ORDER}
     )
     dry_run: bool = False
-    attempts: int = 1
     #: imported entity slug -> the declared entity that took it over
     takeovers: dict[str, str] = field(default_factory=dict)
 
@@ -274,7 +273,7 @@ def load(
                     plan, problems = resolve(checked, read_catalog(conn, checked))
                     if plan is None:
                         raise FactFileError([str(p) for p in problems])
-                    report = LoadReport(files, dry_run=dry_run, attempts=attempt)
+                    report = LoadReport(files, dry_run=dry_run)
                     Writer(conn, plan, report).write()
                     if dry_run:
                         tx.rollback()
