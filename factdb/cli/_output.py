@@ -8,7 +8,7 @@ import SQLAlchemy or the renderer at import time (``--help`` stays fast).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -109,3 +109,22 @@ def parse_columns(columns: str | None) -> list[str] | None:
     from factdb.render import parse_columns as parse
 
     return parse(columns)
+
+
+def fetch_and_show(
+    fetch: Callable[[Connection], list[Any]],
+    row_type: type,
+    db: str | None,
+    fmt: str,
+    columns: str | None,
+    csv_raw: bool,
+    default: list[str] | None = None,
+    priority: tuple[str, ...] = (),
+) -> None:
+    """Check ``--columns`` against the row's fields, then query and render."""
+    from factdb.render import check_columns, fields_of
+
+    check_columns(parse_columns(columns), fields_of(row_type))
+    with reading(db) as conn:
+        rows = fetch(conn)
+    show(rows, fmt, columns, csv_raw, default, priority)

@@ -11,8 +11,8 @@ from factdb.cli._output import (
     ColumnsOption,
     CsvRawOption,
     FormatOption,
+    fetch_and_show,
     parse_columns,
-    reading,
     show,
 )
 from factdb.errors import InvalidOption
@@ -69,11 +69,7 @@ def search(
     csv_raw: CsvRawOption = False,
 ) -> None:
     """Full-text search over names, aliases, event titles and quotes, best first."""
-    from factdb.render import check_columns, fields_of
     from factdb.search import SearchHit
     from factdb.search import search as run
 
-    check_columns(parse_columns(columns), fields_of(SearchHit))
-    with reading(db) as conn:
-        hits = run(conn, text, limit)
-    show(hits, fmt, columns, csv_raw)
+    fetch_and_show(lambda conn: run(conn, text, limit), SearchHit, db, fmt, columns, csv_raw)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -21,10 +20,8 @@ from factdb.cli._output import (
     show,
     terminal_width,
 )
+from factdb.cli._output import fetch_and_show as _rows
 from factdb.errors import InvalidOption
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
 
 app = new_app("Reports on the facts: each renders as table, JSON, JSON Lines, CSV or Markdown.")
 
@@ -50,25 +47,6 @@ YearOption = Annotated[
     int | None,
     typer.Option(help=f"Only this year ({YEARS[0]}..{YEARS[1]}).", callback=_check_year),
 ]
-
-
-def _rows(
-    fetch: Callable[[Connection], list[Any]],
-    row_type: type,
-    db: str | None,
-    fmt: str,
-    columns: str | None,
-    csv_raw: bool,
-    default: list[str] | None = None,
-    priority: tuple[str, ...] = (),
-) -> None:
-    """Check ``--columns`` against the row's fields, then query and render."""
-    from factdb.render import check_columns, fields_of
-
-    check_columns(parse_columns(columns), fields_of(row_type))
-    with reading(db) as conn:
-        rows = fetch(conn)
-    show(rows, fmt, columns, csv_raw, default, priority)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
