@@ -798,7 +798,7 @@ class Writer:
         """Facts this source declared before but its file no longer does."""
         spec = valid.spec
         source_id = self.source_ids[spec.source.slug]
-        # facts that refer to others go first (a relation may name an event, a role...)
+        # the registry's order reversed: relations, trade rows, events, roles, as always
         for kind in reversed(OWNED):
             model, (section,) = kind.model, kind.section
             keep = {fact.slug for fact in getattr(spec, section)}

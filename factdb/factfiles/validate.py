@@ -29,24 +29,15 @@ from factdb.factfiles.schema import (
     EntitySpec,
     EventSpec,
     FactFile,
-    ParticipantSpec,
     QuoteSpec,
-    RelationSpec,
-    RoleSpec,
     SourceSpec,
-    TradeSpec,
     quotes_of,
 )
 from factdb.factkinds import FACT_KINDS, OWNED, SLUGGED, FactKind, kind_at
 from factdb.models import (
-    Entity,
     EntityAlias,
     EntityIdentifier,
-    Event,
-    EventParticipant,
     Evidence,
-    Relation,
-    Role,
     Source,
     TradeFlow,
 )
@@ -69,15 +60,10 @@ SPEC_OF_KIND: dict[str, type[BaseModel]] = {kind.name: _spec_of(kind) for kind i
 #: spec -> the model its text keys are stored in; a key is stored in the column of its name
 #: unless ``STORED_AS`` says otherwise, and a column's length is the key's limit
 MODEL_OF_SPEC: dict[type[BaseModel], Any] = {
+    **{_spec_of(kind): kind.model for kind in FACT_KINDS},
     SourceSpec: Source,
-    EntitySpec: Entity,
     AliasSpec: EntityAlias,
-    RoleSpec: Role,
-    EventSpec: Event,
-    ParticipantSpec: EventParticipant,
-    TradeSpec: TradeFlow,
     CommoditySpec: TradeFlow,
-    RelationSpec: Relation,
     QuoteSpec: Evidence,
 }
 STORED_AS: dict[tuple[type[BaseModel], str], str] = {
