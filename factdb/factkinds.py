@@ -76,7 +76,7 @@ BY_NAME: dict[str, FactKind] = {kind.name: kind for kind in FACT_KINDS}
 
 #: the pattern of a ``supports:`` reference, ``kind:key``
 FACT_REF_PATTERN = "|".join(
-    [f"^({'|'.join(k.name for k in FACT_KINDS if k.has_slug)}):{SLUG_KEY}$"]
+    [f"^({'|'.join(k.name for k in SLUGGED)}):{SLUG_KEY}$"]
     + [f"^{k.name}:{k.key_pattern}$" for k in FACT_KINDS if not k.has_slug]
 )
 
