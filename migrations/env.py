@@ -5,6 +5,10 @@ from ``sqlalchemy.url`` or ``$FACTDB_URL``. Batch mode is always on so SQLite ta
 generated the same way for everyone. On SQLite the whole upgrade is one real transaction with
 foreign keys off and ``PRAGMA foreign_key_check`` before the commit; on PostgreSQL an advisory
 lock keeps two migrators apart and ``lock_timeout`` keeps DDL from stalling readers.
+
+Only connection plumbing and the models' metadata (for autogenerate and ``db check``) come from
+factdb here; nothing here changes what a revision builds, which is the revision's alone (a
+revision that rebuilds a searched table restores its triggers itself, see revision 0003).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from factdb.migrate import (
     migration_lock,
 )
 from factdb.models import metadata
-from factdb.search_index import ensure_sqlite_triggers
 
 config = context.config
 
@@ -62,7 +65,6 @@ def run_with(connection: Connection) -> None:
             with context.begin_transaction():
                 context.run_migrations()
                 if is_sqlite:
-                    ensure_sqlite_triggers(connection)
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise ForeignKeyViolation(

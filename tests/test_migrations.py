@@ -138,6 +138,7 @@ def test_table_rebuild_keeps_child_rows_and_checks(tmp_path: Path) -> None:
         """
         with op.batch_alter_table("entities", recreate="always") as batch:
             batch.add_column(sa.Column("note", sa.Text(), nullable=True))
+        op.get_context().script.get_revision("0003").module.restore_sqlite_triggers("entities")
         """,
     )
     _upgrade_with(engine, location)
@@ -157,6 +158,91 @@ def test_table_rebuild_keeps_child_rows_and_checks(tmp_path: Path) -> None:
             conn.exec_driver_sql(
                 "INSERT INTO entities (slug, kind, name) VALUES ('x', 'planet', 'X')"
             )
+
+
+def _search_triggers(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(
+            conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fts_%'"
+            ).all()
+        )
+
+
+def test_every_revision_keeps_the_search_triggers(tmp_path: Path) -> None:
+    """Upgraded one revision at a time, every revision after 0003 leaves its triggers as they
+    were: a revision that rebuilds a searched table puts them back itself."""
+    from alembic.script import ScriptDirectory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    built: dict[str, str] = {}
+    for revision in revisions:
+        migrate.upgrade(engine, revision)
+        if revision == "0003":
+            built = _search_triggers(engine)
+            assert len(built) == 12
+        elif built:
+            assert _search_triggers(engine) == built, f"revision {revision} lost triggers"
+    assert built, "revision 0003 was reached"
+
+
+def test_a_rebuild_that_does_not_restore_triggers_loses_them(tmp_path: Path) -> None:
+    """Nothing after the revisions repairs the search triggers: the check above is not idle."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    migrate.upgrade(engine)
+    before = _search_triggers(engine)
+    location = _history_with(
+        tmp_path,
+        """
+        with op.batch_alter_table("entities", recreate="always") as batch:
+            batch.add_column(sa.Column("note", sa.Text(), nullable=True))
+        """,
+    )
+    _upgrade_with(engine, location)
+    lost = set(before) - set(_search_triggers(engine))
+    assert lost == {"fts_entities_insert", "fts_entities_delete", "fts_entities_update"}
+
+
+#: what env.py may take from factdb: connection plumbing, errors, and the models' metadata
+ENV_MAY_IMPORT = {"factdb.config", "factdb.db", "factdb.errors", "factdb.migrate", "factdb.models"}
+
+
+def _factdb_imports(path: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "factdb"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "factdb":
+            found.add(str(node.module))
+        elif isinstance(node, ast.Constant) and str(node.value).startswith("factdb."):
+            found.add(str(node.value))  # importlib.import_module("factdb...")
+    return found
+
+
+def test_migrations_stand_alone() -> None:
+    """No revision imports factdb; env.py only its connection plumbing and metadata."""
+    directory = migrate.migrations_dir()
+    revisions = sorted((directory / "versions").glob("*.py"))
+    assert revisions
+    for path in revisions:
+        assert _factdb_imports(path) == set(), path
+    assert _factdb_imports(directory / "env.py") <= ENV_MAY_IMPORT
+    others = set(directory.rglob("*.py")) - set(revisions) - {directory / "env.py"}
+    for path in others:
+        assert _factdb_imports(path) == set(), path
+
+
+def test_the_import_scan_sees_imports(tmp_path: Path) -> None:
+    path = tmp_path / "r.py"
+    path.write_text(
+        "import factdb.search_index\nfrom factdb import models\n"
+        "import importlib\nimportlib.import_module('factdb.x')\nimport os\n"
+    )
+    assert _factdb_imports(path) == {"factdb.search_index", "factdb", "factdb.x"}
 
 
 def test_foreign_key_violation_rolls_the_migration_back(tmp_path: Path) -> None:

@@ -74,3 +74,18 @@ def test_search_without_words_is_refused(seeded: Engine) -> None:
         for text in ("   ", "*", "\"' ( ) :*"):
             with pytest.raises(EmptySearch):
                 search(conn, text)
+
+
+def test_search_definitions_are_the_migrations() -> None:
+    """Queries use the configuration and expression each GIN index was built on (else
+    PostgreSQL scans), and both backends index the same kinds of rows."""
+    from alembic.script import ScriptDirectory
+
+    from factdb import migrate
+    from factdb.search_index import PG_SEARCHED
+
+    built = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0003").module
+    assert sorted(PG_SEARCHED.values()) == sorted(built.PG_INDEXES.values())
+    assert set(PG_SEARCHED) == set(built.SOURCES)
+    for kind, (table, _, _) in PG_SEARCHED.items():
+        assert built.SOURCES[kind][0] == table

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from factdb.cli._common import DbOption
-from factdb.cli.report import (
+from factdb.cli._output import (
     ColumnsOption,
     CsvRawOption,
     FormatOption,

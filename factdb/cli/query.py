@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from factdb.cli._common import DbOption, engine_for
-from factdb.cli.report import (
+from factdb.cli._output import (
     ColumnsOption,
     CsvRawOption,
     FormatOption,
+    fetch_and_show,
     parse_columns,
-    reading,
     show,
 )
 from factdb.errors import InvalidOption
@@ -79,11 +79,7 @@ def search(
     Example:
       factdb search "toy*"
     """
-    from factdb.render import check_columns, fields_of
     from factdb.search import SearchHit
     from factdb.search import search as run
 
-    check_columns(parse_columns(columns), fields_of(SearchHit))
-    with reading(db) as conn:
-        hits = run(conn, text, limit)
-    show(hits, fmt, columns, csv_raw)
+    fetch_and_show(lambda conn: run(conn, text, limit), SearchHit, db, fmt, columns, csv_raw)

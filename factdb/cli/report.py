@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from factdb.cli._common import DbOption, engine_for, new_app
+from factdb.cli._common import DbOption, new_app
+from factdb.cli._output import (
+    FORMAT_HELP,
+    ColumnsOption,
+    CsvRawOption,
+    FormatOption,
+    emit,
+    is_terminal,
+    parse_columns,
+    reading,
+    show,
+    terminal_width,
+)
+from factdb.cli._output import fetch_and_show as _rows
 from factdb.errors import InvalidOption
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
 
 app = new_app(
     "Reports on the facts: each renders as table, JSON, JSON Lines, CSV or Markdown.",
     examples=["factdb report briefing bulgaria japan", "factdb report trade -f csv"],
 )
 
-FORMAT_HELP = "table (rich on a terminal, plain when piped), json, jsonl, csv or markdown."
 YEARS = (1900, 2100)
-
-
-def _check_format(value: str) -> str:
-    from factdb.render import check_format
-
-    return check_format(value)
 
 
 def _check_year(value: int | None) -> int | None:
@@ -37,26 +37,6 @@ def _check_year(value: int | None) -> int | None:
     return value
 
 
-FormatOption = Annotated[
-    str, typer.Option("--format", "-f", help=FORMAT_HELP, callback=_check_format)
-]
-ColumnsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--columns",
-        metavar="A,B,C",
-        help="Only these columns, in this order (table, csv, markdown).",
-        show_default=False,
-    ),
-]
-CsvRawOption = Annotated[
-    bool,
-    typer.Option(
-        "--csv-raw",
-        help="CSV cells exactly as stored: no leading ' before =, +, -, @ "
-        "(spreadsheets run such cells as formulas).",
-    ),
-]
 SectionOption = Annotated[
     str | None,
     typer.Option(
@@ -70,86 +50,6 @@ YearOption = Annotated[
     int | None,
     typer.Option(help=f"Only this year ({YEARS[0]}..{YEARS[1]}).", callback=_check_year),
 ]
-
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()
-
-
-def terminal_width() -> int:
-    """The terminal's width in columns ($COLUMNS wins), for rich tables."""
-    import shutil
-
-    return shutil.get_terminal_size((80, 24)).columns
-
-
-@contextmanager
-def reading(db: str | None) -> Iterator[Connection]:
-    """A read-only connection on a migrated database."""
-    from factdb.db import connect
-    from factdb.schema_version import require_head
-
-    with connect(engine_for(db), read_only=True) as conn:
-        require_head(conn)
-        yield conn
-
-
-def emit(text: str) -> None:
-    typer.echo(text, nl=False)
-
-
-def show(
-    rows: list[Any],
-    fmt: str,
-    columns: str | None,
-    csv_raw: bool,
-    default: list[str] | None = None,
-    priority: tuple[str, ...] = (),
-) -> None:
-    """Render rows as asked: ``--columns`` when given, else the report's default columns.
-
-    ``priority`` names the columns a narrow terminal keeps first.
-    """
-    from factdb.render import render
-
-    chosen = parse_columns(columns)
-    emit(
-        render(
-            rows,
-            fmt,
-            terminal=is_terminal(),
-            columns=chosen or default,
-            width=terminal_width(),
-            csv_raw=csv_raw,
-            priority=priority,
-            chosen=chosen is not None,
-        )
-    )
-
-
-def parse_columns(columns: str | None) -> list[str] | None:
-    from factdb.render import parse_columns as parse
-
-    return parse(columns)
-
-
-def _rows(
-    fetch: Callable[[Connection], list[Any]],
-    row_type: type,
-    db: str | None,
-    fmt: str,
-    columns: str | None,
-    csv_raw: bool,
-    default: list[str] | None = None,
-    priority: tuple[str, ...] = (),
-) -> None:
-    """Check ``--columns`` against the row's fields, then query and render."""
-    from factdb.render import check_columns, fields_of
-
-    check_columns(parse_columns(columns), fields_of(row_type))
-    with reading(db) as conn:
-        rows = fetch(conn)
-    show(rows, fmt, columns, csv_raw, default, priority)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -363,13 +263,14 @@ def network(
     Example:
       factdb report network rumen-radev -f mermaid
     """
-    from factdb.reports.network import Edge, to_dot, to_mermaid
+    from factdb.render_graph import render_graph
+    from factdb.reports.network import Edge
     from factdb.reports.network import network as build
 
     if fmt in ("mermaid", "dot"):
         with reading(db) as conn:
             edges = build(conn, entity)
-        emit(to_mermaid(edges) if fmt == "mermaid" else to_dot(edges))
+        emit(render_graph(edges, fmt))
         return
     _rows(lambda c: build(c, entity), Edge, db, fmt, columns, csv_raw)
 

@@ -38,6 +38,7 @@ from factdb.factfiles.validate import (
     fact_paths,
     resolve,
 )
+from factdb.factkinds import BY_NAME, FACT_KINDS, OWNED
 from factdb.models import (
     TOTAL_COMMODITY,
     Entity,
@@ -115,7 +116,6 @@ class LoadReport:
         default_factory=lambda: {name: TableCounts() for name in TABLE_ORDER}
     )
     dry_run: bool = False
-    attempts: int = 1
     #: imported entity slug -> the declared entity that took it over
     takeovers: dict[str, str] = field(default_factory=dict)
 
@@ -151,19 +151,14 @@ def read_catalog(conn: Connection, files: Sequence[ValidFile] = ()) -> Catalog:
         catalog.entity_names.setdefault(name, set()).add(slug)
     catalog.source_slugs = set(conn.scalars(sa.select(Source.slug)))
     src = Source.__table__.alias("owner")
-    for kind, model in (("role", Role), ("event", Event), ("relation", Relation)):
-        table = model.__table__
+    for kind in OWNED:
+        table = kind.model.__table__
         rows = conn.execute(
-            sa.select(table.c.slug, src.c.slug).outerjoin(src, src.c.id == table.c.source_id)
+            sa.select(table.c.slug, src.c.slug)
+            .outerjoin(src, src.c.id == table.c.source_id)
+            .where(table.c.slug.is_not(None))
         )
-        catalog.fact_owners[kind] = {slug: owner for slug, owner in rows}
-    trade = TradeFlow.__table__
-    rows = conn.execute(
-        sa.select(trade.c.slug, src.c.slug)
-        .outerjoin(src, src.c.id == trade.c.source_id)
-        .where(trade.c.slug.is_not(None))
-    )
-    catalog.fact_owners["trade"] = {slug: owner for slug, owner in rows}
+        catalog.fact_owners[kind.name] = {slug: owner for slug, owner in rows}
     catalog.fact_owners["entity"] = {slug: None for slug in catalog.entity_slugs}
     ev, ent = Event.__table__, Entity.__table__
     part = EventParticipant.__table__
@@ -278,7 +273,7 @@ def load(
                     plan, problems = resolve(checked, read_catalog(conn, checked))
                     if plan is None:
                         raise FactFileError([str(p) for p in problems])
-                    report = LoadReport(files, dry_run=dry_run, attempts=attempt)
+                    report = LoadReport(files, dry_run=dry_run)
                     Writer(conn, plan, report).write()
                     if dry_run:
                         tx.rollback()
@@ -761,19 +756,11 @@ class Writer:
                 .where(Event.slug == event, Entity.slug == entity, EventParticipant.role == role)
             )
         else:
-            model: Any = {
-                "entity": Entity,
-                "role": Role,
-                "event": Event,
-                "trade": TradeFlow,
-                "relation": Relation,
-            }[kind]
+            model = BY_NAME[kind].model
             found = self.conn.scalar(sa.select(model.id).where(model.slug == key))
         return kind, _id(found)
 
     def _evidence(self, valid: ValidFile, ids: dict[Path_, tuple[str, int]]) -> None:
-        from factdb.models.evidence import FACT_COLUMNS
-
         source_slug = valid.spec.source.slug
         source_id = self.source_ids[source_slug]
         rows: dict[str, dict[str, Any]] = {}
@@ -800,8 +787,8 @@ class Writer:
                     "quote_end": quote.end,
                     "field": quote.field,
                     "verbatim": quote.verbatim,
-                    **{column: None for column in FACT_COLUMNS.values()},
-                    FACT_COLUMNS[kind]: fact_id,
+                    **{k.evidence_column: None for k in FACT_KINDS},
+                    BY_NAME[kind].evidence_column: fact_id,
                 }
         self.sync(
             Evidence, ("fingerprint",), list(rows.values()), scope=Evidence.source_id == source_id
@@ -811,16 +798,13 @@ class Writer:
         """Facts this source declared before but its file no longer does."""
         spec = valid.spec
         source_id = self.source_ids[spec.source.slug]
-        for model, section in (
-            (Relation, "relations"),
-            (TradeFlow, "trade"),
-            (Event, "events"),
-            (Role, "roles"),
-        ):
+        # the registry's order reversed: relations, trade rows, events, roles, as always
+        for kind in reversed(OWNED):
+            model, (section,) = kind.model, kind.section
             keep = {fact.slug for fact in getattr(spec, section)}
             scope = model.source_id == source_id
-            if model is TradeFlow:
-                scope = sa.and_(scope, TradeFlow.series == spec.source.slug)
+            if "series" in model.__table__.c:  # shared with imports: only this file's rows
+                scope = sa.and_(scope, model.series == spec.source.slug)
             stale = [
                 row_id
                 for row_id, slug in self.conn.execute(sa.select(model.id, model.slug).where(scope))

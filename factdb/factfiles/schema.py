@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from factdb.factkinds import FACT_REF_PATTERN
 from factdb.models.base import (
     CountQualifier,
     EntityKind,
@@ -39,7 +40,6 @@ from factdb.models.base import (
     ValueQualifier,
 )
 
-FORMAT_VERSION = 1
 #: money is stored as integer cents in a BIGINT column
 MAX_MONEY = Decimal(2**63 - 1) / 100
 #: counts are stored in an INTEGER column (32 bits on PostgreSQL)
@@ -52,13 +52,7 @@ Slug = Annotated[
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 #: a reference to an entity: its slug, or one of its declared aliases
 EntityRef = Text
-FACT_KINDS = ("entity", "role", "event", "participant", "trade", "relation")
-FactRef = Annotated[
-    str,
-    StringConstraints(
-        strict=True, pattern=r"^(entity|role|event|trade|relation):[a-z0-9-]+$|^participant:.+$"
-    ),
-]
+FactRef = Annotated[str, StringConstraints(strict=True, pattern=FACT_REF_PATTERN)]
 
 
 @dataclass(frozen=True)
@@ -132,10 +126,7 @@ def parse_money(value: object) -> Decimal:
         raise ValueError("an amount is an integer or quoted decimal text, never a float")
     if not re.fullmatch(r"\d+(\.\d{1,2})?", value):
         raise ValueError('an amount is digits with at most two decimals, e.g. "269500000.00"')
-    try:
-        return _within_limit(Decimal(value))
-    except InvalidOperation:  # pragma: no cover - the pattern already guarantees it
-        raise ValueError("not a number") from None
+    return _within_limit(Decimal(value))  # the pattern above admits only valid decimals
 
 
 def _within_limit(amount: Decimal) -> Decimal:

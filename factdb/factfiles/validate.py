@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
@@ -29,23 +29,15 @@ from factdb.factfiles.schema import (
     EntitySpec,
     EventSpec,
     FactFile,
-    ParticipantSpec,
     QuoteSpec,
-    RelationSpec,
-    RoleSpec,
     SourceSpec,
-    TradeSpec,
     quotes_of,
 )
+from factdb.factkinds import FACT_KINDS, OWNED, SLUGGED, FactKind, kind_at
 from factdb.models import (
-    Entity,
     EntityAlias,
     EntityIdentifier,
-    Event,
-    EventParticipant,
     Evidence,
-    Relation,
-    Role,
     Source,
     TradeFlow,
 )
@@ -54,27 +46,24 @@ FACT_FILE_SUFFIXES = (".yaml", ".yml")
 #: the largest source text read (bytes)
 MAX_SOURCE_TEXT_BYTES = 10 * 1024 * 1024
 
+
+def _spec_of(kind: FactKind) -> type[BaseModel]:
+    """The spec a fact file declares ``kind`` with: the item type of its section's list."""
+    spec: type[BaseModel] = FactFile
+    for key in kind.section:
+        (spec,) = get_args(spec.model_fields[key].annotation)
+    return spec
+
+
 #: fact kind -> the spec that declares it; a quote's ``field`` names one of its keys
-SPEC_OF_KIND: dict[str, type[BaseModel]] = {
-    "entity": EntitySpec,
-    "role": RoleSpec,
-    "event": EventSpec,
-    "participant": ParticipantSpec,
-    "trade": TradeSpec,
-    "relation": RelationSpec,
-}
+SPEC_OF_KIND: dict[str, type[BaseModel]] = {kind.name: _spec_of(kind) for kind in FACT_KINDS}
 #: spec -> the model its text keys are stored in; a key is stored in the column of its name
 #: unless ``STORED_AS`` says otherwise, and a column's length is the key's limit
 MODEL_OF_SPEC: dict[type[BaseModel], Any] = {
+    **{_spec_of(kind): kind.model for kind in FACT_KINDS},
     SourceSpec: Source,
-    EntitySpec: Entity,
     AliasSpec: EntityAlias,
-    RoleSpec: Role,
-    EventSpec: Event,
-    ParticipantSpec: EventParticipant,
-    TradeSpec: TradeFlow,
     CommoditySpec: TradeFlow,
-    RelationSpec: Relation,
     QuoteSpec: Evidence,
 }
 STORED_AS: dict[tuple[type[BaseModel], str], str] = {
@@ -342,19 +331,18 @@ def _load_text(valid: ValidFile) -> list[Problem]:
 
 
 def fact_paths(spec: FactFile) -> Iterator[tuple[Path_, Any]]:
-    """Every fact of a file with its path in the document, participants included."""
-    for index, entity in enumerate(spec.entities):
-        yield ("entities", index), entity
-    for index, role in enumerate(spec.roles):
-        yield ("roles", index), role
-    for index, event in enumerate(spec.events):
-        yield ("events", index), event
-        for p_index, participant in enumerate(event.participants):
-            yield ("events", index, "participants", p_index), participant
-    for index, row in enumerate(spec.trade):
-        yield ("trade", index), row
-    for index, relation in enumerate(spec.relations):
-        yield ("relations", index), relation
+    """Every fact of a file with its path in the document, each nested fact (a participant)
+    right after the fact it belongs to, then the ``supports:``."""
+    for kind in FACT_KINDS:
+        if len(kind.section) != 1:
+            continue
+        (section,) = kind.section
+        for index, fact in enumerate(getattr(spec, section)):
+            yield (section, index), fact
+            for inner in FACT_KINDS:
+                if inner.section[:-1] == kind.section:
+                    for i_index, item in enumerate(getattr(fact, inner.section[-1])):
+                        yield (section, index, inner.section[-1], i_index), item
     for index, support in enumerate(spec.supports):
         yield ("supports", index), support
 
@@ -369,11 +357,8 @@ def _fact_kind(path: Path_, fact: Any) -> str | None:
     if path[0] == "supports":
         kind = str(fact.fact).partition(":")[0]
         return kind if kind in SPEC_OF_KIND else None
-    if path[0] == "events" and len(path) > 2:
-        return "participant"
-    return {"entities": "entity", "roles": "role", "events": "event", "trade": "trade"}.get(
-        str(path[0]), "relation"
-    )
+    found = kind_at(path)
+    return None if found is None else found.name
 
 
 def _locate_quotes(valid: ValidFile) -> list[Problem]:
@@ -644,29 +629,19 @@ def _check_cross_derivation_cycles(files: list[ValidFile]) -> list[Problem]:
 
 
 def _declared_facts(files: list[ValidFile]) -> dict[str, dict[str, tuple[ValidFile, Path_]]]:
-    out: dict[str, dict[str, tuple[ValidFile, Path_]]] = {
-        "role": {},
-        "event": {},
-        "trade": {},
-        "relation": {},
-        "entity": {},
-    }
+    """Slug -> where it is first declared, per kind with a slug."""
+    out: dict[str, dict[str, tuple[ValidFile, Path_]]] = {kind.name: {} for kind in SLUGGED}
     for valid in files:
-        for kind, section in (
-            ("role", "roles"),
-            ("event", "events"),
-            ("trade", "trade"),
-            ("relation", "relations"),
-        ):
+        for kind in SLUGGED:
+            (section,) = kind.section
             for index, fact in enumerate(getattr(valid.spec, section)):
-                out[kind].setdefault(fact.slug, (valid, (section, index, "slug")))
-        for index, entity in enumerate(valid.spec.entities):
-            out["entity"].setdefault(entity.slug, (valid, ("entities", index, "slug")))
+                out[kind.name].setdefault(fact.slug, (valid, (section, index, "slug")))
     return out
 
 
 def _check_fact_slugs(files: list[ValidFile], catalog: Catalog) -> list[Problem]:
-    """A role, event, trade row or relation is declared by one source only."""
+    """A fact of a kind sources own (roles, events, trade rows, relations) is declared by one
+    source only."""
     problems: list[Problem] = []
     seen_sources: dict[str, ValidFile] = {}
     for valid in files:
@@ -679,12 +654,8 @@ def _check_fact_slugs(files: list[ValidFile], catalog: Catalog) -> list[Problem]
                 )
             )
         seen_sources[slug] = valid
-    for kind, section in (
-        ("role", "roles"),
-        ("event", "events"),
-        ("trade", "trade"),
-        ("relation", "relations"),
-    ):
+    for fact_kind in OWNED:
+        kind, (section,) = fact_kind.name, fact_kind.section
         first: dict[str, ValidFile] = {}
         for valid in files:
             for index, fact in enumerate(getattr(valid.spec, section)):

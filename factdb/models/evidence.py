@@ -9,17 +9,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from factdb.factkinds import FACT_KINDS
 from factdb.models.base import Base
 
 #: fact kind -> the evidence column that points at it; the order is the documented one.
-FACT_COLUMNS: dict[str, str] = {
-    "entity": "entity_id",
-    "role": "role_id",
-    "event": "event_id",
-    "participant": "participant_id",
-    "trade": "trade_flow_id",
-    "relation": "relation_id",
-}
+FACT_COLUMNS: dict[str, str] = {kind.name: kind.evidence_column for kind in FACT_KINDS}
 
 
 def _exactly_one(columns: list[str]) -> str:
@@ -46,6 +40,7 @@ class Evidence(Base):
     field: Mapped[str | None] = mapped_column(sa.String(100))
     #: False when the quote is a summary of a page whose text we do not hold.
     verbatim: Mapped[bool] = mapped_column(default=True)
+    # One column per fact kind, each named in ``FACT_KINDS`` (a test holds them equal).
     entity_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
     )

@@ -1,4 +1,7 @@
-"""Who met, signed with, organised, funded or partnered with whom: edges between entities."""
+"""Who met, signed with, organised, funded or partnered with whom: edges between entities.
+
+Returns typed edges; drawing them (Mermaid, dot) is ``factdb.render_graph``'s job, not this one's.
+"""
 
 from __future__ import annotations
 
@@ -101,27 +104,3 @@ def network(conn: Connection, entity: str | None = None) -> list[Edge]:
     if ref is not None:
         edges = [e for e in edges if ref.name in (e.source, e.target)]
     return sorted(edges, key=lambda e: (e.source, e.target, e.label, e.via))
-
-
-def _node_id(name: str, ids: dict[str, str]) -> str:
-    return ids.setdefault(name, f"n{len(ids)}")
-
-
-def to_mermaid(edges: list[Edge]) -> str:
-    ids: dict[str, str] = {}
-    lines = ["graph LR"]
-    for e in edges:
-        a, b = _node_id(e.source, ids), _node_id(e.target, ids)
-        lines.append(f'    {a}["{e.source}"] -->|"{e.label}: {e.via}"| {b}["{e.target}"]')
-    return "\n".join(lines) + "\n"
-
-
-def to_dot(edges: list[Edge]) -> str:
-    def q(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines = ["digraph factdb {", "    rankdir=LR;"]
-    for e in edges:
-        lines.append(f"    {q(e.source)} -> {q(e.target)} [label={q(e.label + ': ' + e.via)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
