@@ -336,9 +336,7 @@ def trade(
     db: DbOption = None,
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format", "-f", help=FORMAT_HELP + CHART_HELP, callback=_check_trade_format
-        ),
+        typer.Option("--format", "-f", help=FORMAT_HELP + CHART_HELP, callback=_check_trade_format),
     ] = "table",
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,

@@ -25,9 +25,7 @@ def _check_port(value: int) -> int:
 
 def serve(
     db: DbOption = None,
-    port: Annotated[
-        int, typer.Option(help="Port to listen on.", callback=_check_port)
-    ] = 8001,
+    port: Annotated[int, typer.Option(help="Port to listen on.", callback=_check_port)] = 8001,
     host: Annotated[
         str, typer.Option(help="Address to listen on; the default is this machine only.")
     ] = "127.0.0.1",
@@ -58,7 +56,5 @@ def serve(
         meta = metadata(conn, path.stem)
     require_quiet_file(path)
     require_free_port(host, port)
-    typer.echo(
-        f"Serving {path} read-only at http://{host}:{port}/ (Ctrl-C stops it)", err=True
-    )
+    typer.echo(f"Serving {path} read-only at http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     run(path, meta, host, port)
