@@ -383,7 +383,13 @@ def metadata(conn: Connection, database: str) -> dict[str, Any]:
             database: {
                 "tables": tables,
                 "queries": {
-                    q.name: {"title": q.title, "description": q.description, "sql": q.sql}
+                    q.name: {
+                        "title": q.title,
+                        "description": q.description,
+                        "sql": q.sql,
+                        # the form and the rows first; "show" reveals the SQL
+                        "hide_sql": True,
+                    }
                     for q in CANNED_QUERIES
                 },
             }
