@@ -176,7 +176,8 @@ lines(n, section, date, precision, text, claimed_by, source) AS (
     AND subject_slug <> object_slug
   UNION ALL
   SELECT 2, 'people', r.valid_from, r.valid_from_precision,
-         p.name || ', ' || r.title || ' (' || o.name || ')', NULL, s.slug
+         p.name || ', ' || CASE WHEN r.valid_to_precision IS NULL THEN '' ELSE 'former ' END
+         || r.title || ' (' || o.name || ')', NULL, s.slug
   FROM roles r
   JOIN entities p ON p.id = r.person_id
   JOIN entities o ON o.id = r.organisation_id

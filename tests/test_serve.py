@@ -11,7 +11,9 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -159,6 +161,8 @@ def test_canned_queries_hold_the_expected_rows(served: tuple[str, Path]) -> None
     }
     assert any(r["claimed_by"] == "Rumen Radev" for r in briefing)
     assert "270,000,000 USD" in texts
+    assert "Shinzo Abe, former Prime Minister (Japan)" in texts
+    assert "Rumen Radev, President (Bulgaria)" in texts
     # the other way round gives the same lines
     reverse = rows("briefing", country="japan", partner="bulgaria")
     assert sorted(r["text"] for r in reverse) == sorted(r["text"] for r in briefing)
@@ -243,6 +247,24 @@ def test_without_datasette_it_says_which_extra_to_install(tmp_path: Path) -> Non
     done = _serve("--db", str(db), pre="sys.modules['datasette'] = None")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "install factdb[web]" in done.stderr
+
+
+def test_a_file_being_written_is_refused(served: tuple[str, Path], tmp_path: Path) -> None:
+    _, db = served
+    copy = tmp_path / "busy.sqlite3"
+    shutil.copy(db, copy)
+    writer = sqlite3.connect(copy)
+    try:
+        writer.execute("PRAGMA journal_mode = WAL")
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute("PRAGMA user_version = 7")  # a write that stays in the -wal file
+        writer.commit()
+        assert copy.with_name("busy.sqlite3-wal").stat().st_size > 0
+        done = _serve("--db", str(copy), "--port", str(free_port()))
+    finally:
+        writer.close()
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "busy.sqlite3-wal" in done.stderr
 
 
 def test_a_busy_port_is_refused(served: tuple[str, Path]) -> None:
