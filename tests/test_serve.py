@@ -279,3 +279,15 @@ def test_a_port_out_of_range_is_refused(served: tuple[str, Path]) -> None:
     _, db = served
     done = _serve("--db", str(db), "--port", "70000")
     assert done.returncode == 2 and "--port: 70000" in done.stderr
+
+
+def test_the_metadata_can_be_printed_for_datasette_itself(served: tuple[str, Path]) -> None:
+    """Without starting a server and without Datasette: the same metadata the server uses."""
+    _, db = served
+    done = _serve("--db", str(db), "--print-metadata", pre="sys.modules['datasette'] = None")
+    assert done.returncode == 0, done.stderr
+    meta = json.loads(done.stdout)
+    database = meta["databases"][DB_NAME]
+    assert set(database["queries"]) == {q.name for q in CANNED_QUERIES}
+    assert database["tables"]["alembic_version"] == {"hidden": True}
+    assert database["tables"]["v_trade"]["columns"]["value"] == VIEW_COLUMNS["v_trade"]["value"]

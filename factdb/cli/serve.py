@@ -29,6 +29,14 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Address to listen on; the default is this machine only.")
     ] = "127.0.0.1",
+    print_metadata: Annotated[
+        bool,
+        typer.Option(
+            "--print-metadata",
+            help="Print the Datasette metadata as JSON and exit "
+            "(for datasette serve -i FILE --metadata metadata.json).",
+        ),
+    ] = False,
 ) -> None:
     """Browse a SQLite database read-only in a web browser: views described, canned queries.
 
@@ -50,10 +58,16 @@ def serve(
 
     url = resolve_url(db)
     path = require_sqlite_file(url)
-    require_datasette()
+    if not print_metadata:
+        require_datasette()
     with connect(engine_for(db), read_only=True) as conn:
         require_head(conn)
         meta = metadata(conn, path.stem)
+    if print_metadata:
+        import json
+
+        typer.echo(json.dumps(meta, indent=2, ensure_ascii=False))
+        return
     require_quiet_file(path)
     require_free_port(host, port)
     typer.echo(f"Serving {path} read-only at http://{host}:{port}/ (Ctrl-C stops it)", err=True)
