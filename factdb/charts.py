@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,29 @@ def _x(row: TradeRow) -> float:
     return row.year + (row.month - 1 + row.months / 2) / 12
 
 
+def _label_points(ax: Any, figures: list[TradeRow], numbers: dict[str, int]) -> None:
+    """Label each stated figure with its qualifier, value and source numbers; labels of
+    figures close to each other at the same period go one under the other."""
+    values = [float(r.value) / 1e6 for r in figures]
+    span = (max(values) - min(values)) if values else 0.0
+    last: dict[float, tuple[float, int]] = {}  # x -> (value labelled last, its line)
+    for r in sorted(figures, key=lambda r: (_x(r), -float(r.value))):
+        x, y = _x(r), float(r.value) / 1e6
+        line = 0
+        if x in last and abs(last[x][0] - y) < max(span * 0.05, 1e-9):
+            line = last[x][1] + 1
+        last[x] = (y, line)
+        refs = ",".join(str(numbers.setdefault(s, len(numbers) + 1)) for s in r.sources)
+        qualifier = "" if r.qualifier == "exact" else f"{r.qualifier} "
+        ax.annotate(
+            f"{qualifier}{_millions(float(r.value))} [{refs}]",
+            (x, y),
+            textcoords="offset points",
+            xytext=(6, 4 - 11 * line),
+            fontsize=8,
+        )
+
+
 def trade_chart(rows: Sequence[TradeRow], fmt: str) -> bytes:
     """Stated figures as points labelled with value and source numbers, official series
     (annual totals of all goods) as lines; the sources are numbered under the chart."""
@@ -103,16 +127,7 @@ def trade_chart(rows: Sequence[TradeRow], fmt: str) -> bytes:
             color=colours[flow],
             label=f"{flow}, as stated",
         )
-        for r in figures:
-            refs = ",".join(str(numbers.setdefault(s, len(numbers) + 1)) for s in r.sources)
-            qualifier = "" if r.qualifier == "exact" else f"{r.qualifier} "
-            ax.annotate(
-                f"{qualifier}{_millions(float(r.value))} [{refs}]",
-                (_x(r), float(r.value) / 1e6),
-                textcoords="offset points",
-                xytext=(6, 4),
-                fontsize=8,
-            )
+    _label_points(ax, [r for flow in sorted(stated) for r in stated[flow]], numbers)
     pairs = sorted({(r.reporter, r.partner) for r in rows if not r.mirror})
     title = "; ".join(f"{a} – {b}" for a, b in pairs) or "no trade figures"
     ax.set_title(f"Trade: {title}")
@@ -154,11 +169,27 @@ def network_chart(edges: Sequence[Edge], fmt: str) -> bytes:
             xytext=(x0, y0),
             arrowprops={"arrowstyle": "->", "color": "0.6", "shrinkA": 12, "shrinkB": 12},
         )
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2, ", ".join(says), fontsize=6, color="0.35")
+        ax.text(
+            (x0 + x1) / 2,
+            (y0 + y1) / 2,
+            ", ".join(says),
+            fontsize=6,
+            color="0.3",
+            ha="center",
+            va="center",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
     for name, (x, y) in place.items():
         ax.plot([x], [y], "o", color="tab:blue", markersize=8)
-        ax.text(x * 1.08, y * 1.08, name, fontsize=8, ha="left" if x >= 0 else "right")
-    ax.set_xlim(-1.6, 1.6)
+        ax.text(
+            x * 1.08,
+            y * 1.08,
+            textwrap.fill(name, 28),
+            fontsize=8,
+            ha="left" if x >= 0 else "right",
+            va="center",
+        )
+    ax.set_xlim(-2.0, 2.0)
     ax.set_ylim(-1.25, 1.25)
     ax.set_title(f"Network: {len(nodes)} entities, {len(edges)} edges")
     return _save(fig, fmt)

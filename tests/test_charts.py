@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -54,9 +55,19 @@ def test_trade_svg_holds_the_labels_and_values(seeded: Engine) -> None:
     )
     joined = "\n".join(texts)
     assert "Trade: Bulgaria – Japan" in joined
-    assert "about 270M [1]" in joined  # the stated figure, with its source's number
-    assert "269.5M" in joined and "near 90M" in joined
-    assert "[1] alojapan-radev-japanese-investments" in joined
+    numbers = dict(re.findall(r"\[(\d+)\] ([a-z0-9-]+)", joined))
+    by_slug = {slug: n for n, slug in numbers.items()}
+    article, minister = (
+        by_slug["alojapan-radev-japanese-investments"],
+        by_slug["novinite-bulgaria-japan-trade-2024"],
+    )
+    # each stated figure, with the number of its source under the chart
+    assert f"about 270M [{article}]" in texts
+    assert f"269.5M [{minister}]" in texts
+    assert f"near 90M [{article}]" in texts
+    # two figures close together in the same period get labels one under the other
+    y = {"".join(t.itertext()): float(t.get("y", "0")) for t in root.iter(f"{SVG}text")}
+    assert y[f"269.5M [{minister}]"] - y[f"about 270M [{article}]"] >= 8
     assert "million USD" in joined
 
 
