@@ -334,8 +334,8 @@ def require_free_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise InvalidOption(
-                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); "
-                "choose another port"
+                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                "choose another port, or check --host"
             ) from None
 
 
