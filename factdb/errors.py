@@ -99,3 +99,7 @@ class NotMigrated(FactdbError):
 
 class InvalidName(FactdbError):
     """A role or database name that is not a plain identifier."""
+
+
+class MissingExtra(FactdbError):
+    """A command needs an optional extra (``factdb[web]``, ``factdb[charts]``) not installed."""

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from factdb import __version__
-from factdb.cli import catalog, check, db, imports, query, report, seed
+from factdb.cli import catalog, check, db, imports, query, report, seed, serve
 from factdb.cli._common import DbOption, new_app
 from factdb.config import DEBUG, GLOBAL_DB
 
@@ -30,6 +30,7 @@ app.command("coverage")(check.coverage)
 app.command("sql")(query.sql)
 app.command("search")(query.search)
 app.command("tables")(catalog.tables)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -205,15 +205,61 @@ TRADE_COLUMNS = [
 ]
 
 
+CHART_FORMATS = ("svg", "png")
+CHART_HELP = " Also svg, png: a chart (needs factdb[charts]; png needs --output)."
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write a svg or png chart to FILE (svg goes to stdout without it).",
+        show_default=False,
+    ),
+]
+
+
+def _check_trade_format(value: str) -> str:
+    from factdb.render import FORMATS, check_format
+
+    return check_format(value, (*FORMATS, *CHART_FORMATS))
+
+
+def _chart_target(fmt: str, output: str | None) -> None:
+    """Refuse, before reading anything, what a chart cannot be written to or drawn with."""
+    if fmt not in CHART_FORMATS:
+        if output is not None:
+            raise InvalidOption(f"--output is for --format svg or png, not {fmt}")
+        return
+    if fmt == "png" and output is None:
+        raise InvalidOption("--format png needs --output FILE: a PNG is not text for a terminal")
+    from factdb.charts import require_matplotlib
+
+    require_matplotlib()
+
+
+def _write_chart(image: bytes, output: str | None) -> None:
+    if output is None:
+        emit(image.decode("utf-8"))
+        return
+    from pathlib import Path
+
+    Path(output).write_bytes(image)
+
+
 @app.command()
 def trade(
     reporter: Annotated[str | None, typer.Option(help="Reporter country.")] = None,
     partner: Annotated[str | None, typer.Option(help="Partner country or area.")] = None,
     year: YearOption = None,
     db: DbOption = None,
-    fmt: FormatOption = "table",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help=FORMAT_HELP + CHART_HELP, callback=_check_trade_format),
+    ] = "table",
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Trade figures by period and flow, with qualifier, status and source.
 
@@ -227,8 +273,14 @@ def trade(
 
     chosen = parse_columns(columns)
     check_columns(chosen, fields_of(TradeRow))
+    _chart_target(fmt, output)
     with reading(db) as conn:
         rows = build(conn, reporter, partner, year)
+    if fmt in CHART_FORMATS:
+        from factdb.charts import trade_chart
+
+        _write_chart(trade_chart(rows, fmt), output)
+        return
     if fmt == "table" and is_terminal() and chosen is None:
         show(with_bars(rows, TRADE_COLUMNS), fmt, None, csv_raw)
         return
@@ -238,7 +290,7 @@ def trade(
 def _check_graph_format(value: str) -> str:
     from factdb.render import FORMATS, check_format
 
-    return check_format(value, (*FORMATS, "mermaid", "dot"))
+    return check_format(value, (*FORMATS, "mermaid", "dot", *CHART_FORMATS))
 
 
 @app.command()
@@ -250,12 +302,13 @@ def network(
         typer.Option(
             "--format",
             "-f",
-            help=FORMAT_HELP + " Also mermaid, dot.",
+            help=FORMAT_HELP + " Also mermaid, dot." + CHART_HELP,
             callback=_check_graph_format,
         ),
     ] = "table",
     columns: ColumnsOption = None,
     csv_raw: CsvRawOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Who met, signed with, organised, funded or partnered with whom, with event and source.
 
@@ -267,6 +320,14 @@ def network(
     from factdb.reports.network import Edge
     from factdb.reports.network import network as build
 
+    _chart_target(fmt, output)
+    if fmt in CHART_FORMATS:
+        from factdb.charts import network_chart
+
+        with reading(db) as conn:
+            edges = build(conn, entity)
+        _write_chart(network_chart(edges, fmt), output)
+        return
     if fmt in ("mermaid", "dot"):
         with reading(db) as conn:
             edges = build(conn, entity)
