@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from factdb.catalog import TABLES, VIEWS
 from factdb.errors import InvalidOption, MissingExtra, UnsupportedDatabase
+from factdb.factkinds import FACT_KINDS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -102,7 +103,7 @@ COLUMNS: dict[str, str] = {
     "claimed_by": "who made the claim: the relation is theirs, not an established fact",
     "rank": "preferred, normal or deprecated, when statements conflict",
     "rank_reason": "why the rank was given",
-    "fact_kind": "kind of fact quoted: entity, role, event, participant, trade, relation",
+    "fact_kind": "kind of fact quoted: " + ", ".join(k.name for k in FACT_KINDS),
     "fact_id": "id of the fact in its view (v_events.id for an event, ...)",
     "fact_slug": "slug of the fact (event/entity/role for a participant)",
     "source_url": "address of the source document",
@@ -262,7 +263,7 @@ ORDER BY r.slug, e.quote_start
         "evidence_for_fact",
         "Evidence for a fact",
         "The sources that support one fact, with the quote and its character span. "
-        ":fact_kind is entity, role, event, participant, trade or relation; :fact_slug the "
+        f":fact_kind is one of {', '.join(k.name for k in FACT_KINDS)}; :fact_slug the "
         "fact's slug.",
         """
 SELECT source_slug, source_title, source_url, field, verbatim, quote, quote_start, quote_end

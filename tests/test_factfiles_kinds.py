@@ -103,17 +103,26 @@ def test_supports_pattern_accepts_every_kind() -> None:
 
 
 def _literals_listing_kinds(tree: ast.AST, words: set[str]) -> list[int]:
-    """Lines of tuple, list, set or dict literals that spell three or more of ``words``."""
+    """Lines of tuple, list, set or dict literals whose elements (a dict's keys or values) are
+    mostly ``words``, three or more of them: a table of kinds. A long dict that merely has
+    a column called ``event`` or ``role`` among many others is no such table."""
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
+        if isinstance(node, ast.Dict):
+            groups = [[k for k in node.keys if k is not None], node.values]
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set):
+            groups = [node.elts]
+        else:
+            continue
+        for elements in groups:
             found = {
-                c.value
-                for c in ast.walk(node)
-                if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value in words
+                e.value
+                for e in elements
+                if isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value in words
             }
-            if len(found) >= 3:
+            if len(found) >= 3 and 2 * len(found) >= len(elements):
                 lines.append(node.lineno)
+                break
     return lines
 
 

@@ -42,6 +42,10 @@ def serve(
 
     Needs the web extra (pip install 'factdb[web]'). A shared PostgreSQL database is served
     from a copy: run `factdb snapshot OUT.sqlite3`, then `factdb serve --db OUT.sqlite3`.
+
+    \b
+    Example:
+      factdb serve --db factdb.sqlite3 --port 8001
     """
     from factdb.cli._common import engine_for
     from factdb.config import resolve_url
