@@ -1,0 +1,88 @@
+"""The layers of the package, as README's "Architecture" draws them: no import runs back up.
+
+- ``factdb.cli`` (the command line) may import anything;
+- rendering (``render``, ``render_graph``, ``charts``) knows nothing of queries or the CLI;
+- the library (reports, factfiles, comtrade, sql, search, serve, export, ...) never imports the
+  CLI or the rendering layer;
+- the pure base (``vocabulary``, ``factkinds``, ``errors``, ``config``, ``catalog``) imports
+  nothing but the standard library and each other when it is imported, so parsers and
+  ``--help`` stay light.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "factdb"
+PURE = {"vocabulary", "factkinds", "errors", "config", "catalog"}
+RENDERING = {"render", "render_graph", "charts"}
+HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "typer", "ruamel", "psycopg")
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (function-level imports included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """What importing ``path`` imports (a function may import more when it is called)."""
+    found = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.If):  # `if TYPE_CHECKING:` imports nothing at run time
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _files() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "_migrations" not in p.parts)
+
+
+def test_nothing_below_the_cli_imports_it() -> None:
+    offenders = [
+        f"{_module(p)} imports {name}"
+        for p in _files()
+        if not _module(p).startswith(("factdb.cli", "factdb.__main__"))
+        for name in _imports(p)
+        if name.startswith("factdb.cli")
+    ]
+    assert offenders == []
+
+
+def test_the_library_does_not_import_the_rendering_layer() -> None:
+    offenders = [
+        f"{_module(p)} imports {name}"
+        for p in _files()
+        if not _module(p).startswith(("factdb.cli", "factdb.__main__"))
+        and _module(p).split(".")[-1] not in RENDERING
+        for name in _imports(p)
+        if name.split(".")[:2] in (["factdb", r] for r in RENDERING)
+    ]
+    assert offenders == []
+
+
+def test_the_pure_base_imports_nothing_heavy() -> None:
+    offenders = []
+    for name in PURE:
+        path = PACKAGE / f"{name}.py"
+        for imported in _top_level_imports(path):
+            if imported.startswith(HEAVY):
+                offenders.append(f"factdb.{name} imports {imported}")
+            if imported.startswith("factdb") and imported.split(".")[1] not in PURE:
+                offenders.append(f"factdb.{name} imports {imported}")
+    assert offenders == []
