@@ -11,6 +11,7 @@ import typer
 
 from factdb import __version__
 from factdb.cli import catalog, check, db, imports, query, report, seed
+from factdb.cli import export as export_cli
 from factdb.cli._common import DbOption, new_app
 from factdb.config import DEBUG, GLOBAL_DB
 
@@ -25,6 +26,8 @@ app.command("coverage")(check.coverage)
 app.command("sql")(query.sql)
 app.command("search")(query.search)
 app.command("tables")(catalog.tables)
+app.command("export")(export_cli.export)
+app.command("snapshot")(export_cli.snapshot)
 
 
 def _version(value: bool) -> None:
