@@ -89,7 +89,7 @@ def snapshot(
                     ).execute(sa.select(table).order_by(*table.primary_key.columns))
                     copied = 0
                     with result:
-                        for batch in result.partitions():
+                        for batch in result.partitions(BATCH_ROWS):
                             dst.execute(
                                 table.insert(),
                                 [
