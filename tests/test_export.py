@@ -295,7 +295,8 @@ ADD_ROWS = {
     "postgresql": "INSERT INTO trade_flows (series, reporter_id, partner_id, year, month, months, "
     "flow, commodity_code, commodity_label, value, currency, value_qualifier, status) "
     "SELECT 'memory', :r, :p, 2020, 0, 12, 'import', 'C' || i, 'Generated goods ' || i, "
-    "i * 100 + 7, 'USD', 'exact', 'final' FROM generate_series(CAST(:start AS integer), CAST(:stop AS integer)) AS n(i)",
+    "i * 100 + 7, 'USD', 'exact', 'final' "
+    "FROM generate_series(CAST(:start AS integer), CAST(:stop AS integer)) AS n(i)",
 }
 
 #: Runs one export of v_trade in a child under an address-space limit; prints its peak RSS.
@@ -350,7 +351,8 @@ def test_memory_stays_flat(seeded: Engine, backend: str, db_url: str, tmp_path: 
         assert large_rows - small_rows == LARGE - SMALL
         growth_mb = (large_rss - small_rss) / 1024
         print(
-            f"{backend} {fmt}: {small_rss // 1024} MB at {SMALL} rows, {large_rss // 1024} MB at {LARGE}"
+            f"{backend} {fmt}: {small_rss // 1024} MB at {SMALL} rows, "
+            f"{large_rss // 1024} MB at {LARGE}"
         )
         assert growth_mb < 40, (
             f"{fmt}: peak RSS grew {growth_mb:.0f} MB for {LARGE - SMALL} more rows"

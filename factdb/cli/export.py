@@ -23,7 +23,12 @@ def export(
     db: DbOption = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", help="csv, jsonl or parquet (needs factdb[parquet])."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="csv, jsonl or parquet (needs factdb[parquet]).",
+        ),
     ] = "csv",
     view: Annotated[
         list[str] | None,
