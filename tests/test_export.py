@@ -357,3 +357,15 @@ def test_memory_stays_flat(seeded: Engine, backend: str, db_url: str, tmp_path: 
         assert growth_mb < 40, (
             f"{fmt}: peak RSS grew {growth_mb:.0f} MB for {LARGE - SMALL} more rows"
         )
+
+
+def test_a_file_in_place_of_the_directory_is_refused(
+    seeded: Engine, db_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("mine")
+    code, _, stderr = invoke("--db", db_url, "export", str(out))
+    assert code == 1
+    assert len(stderr.strip().splitlines()) == 1
+    assert "is a file, not a directory" in stderr
+    assert out.read_text() == "mine"
