@@ -73,6 +73,7 @@ def snapshot(
         raise OutputExists(f"{out} is the database being copied; name a new file")
     report = SnapshotReport(out)
     with consistent_read(source) as src:
+        made_parent = not out.parent.exists()
         out.parent.mkdir(parents=True, exist_ok=True)
         temp = new_temp_file(out)
         target = make_engine(f"sqlite:///{temp}")
@@ -110,5 +111,8 @@ def snapshot(
         except BaseException:
             target.dispose()
             _remove_sqlite_file(temp)
+            if made_parent:
+                with contextlib.suppress(OSError):
+                    out.parent.rmdir()
             raise
     return report

@@ -157,6 +157,10 @@ def test_a_failed_copy_leaves_nothing(
     assert code == 130, stderr
     assert calls > 200
     assert list(out.parent.iterdir()) == []
+    calls = 0
+    code, _, _ = invoke("snapshot", str(tmp_path / "new" / "snap.sqlite3"), "--db", db_url)
+    assert code == 130
+    assert not (tmp_path / "new").exists()
 
 
 def test_an_unmigrated_source_is_refused(engine: Engine, db_url: str, tmp_path: Path) -> None:
