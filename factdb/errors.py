@@ -103,3 +103,7 @@ class InvalidName(FactdbError):
 
 class MissingExtra(FactdbError):
     """A command needs an optional extra (``factdb[web]``, ``factdb[charts]``) not installed."""
+
+
+class OutputExists(FactdbError):
+    """A file the command would write is already there and ``--force`` was not given."""

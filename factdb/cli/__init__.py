@@ -12,6 +12,7 @@ import typer
 
 from factdb import __version__
 from factdb.cli import catalog, check, db, imports, query, report, seed, serve
+from factdb.cli import export as export_cli
 from factdb.cli._common import DbOption, new_app
 from factdb.config import DEBUG, GLOBAL_DB
 
@@ -31,6 +32,8 @@ app.command("sql")(query.sql)
 app.command("search")(query.search)
 app.command("tables")(catalog.tables)
 app.command("serve")(serve.serve)
+app.command("export")(export_cli.export)
+app.command("snapshot")(export_cli.snapshot)
 
 
 def _version(value: bool) -> None:
