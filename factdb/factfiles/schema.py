@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from factdb.factkinds import FACT_REF_PATTERN
-from factdb.models.base import (
+from factdb.vocabulary import (
     CountQualifier,
     EntityKind,
     EventKind,

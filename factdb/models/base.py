@@ -14,45 +14,6 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
-# The vocabularies live in factdb.vocabulary; these names stay importable from here for code
-# that predates it.
-from factdb.vocabulary import (
-    CountQualifier,
-    EntityKind,
-    EventKind,
-    Flow,
-    IdentifierScheme,
-    ParticipantRole,
-    Precision,
-    Predicate,
-    Rank,
-    SourceKind,
-    TradeStatus,
-    ValueQualifier,
-)
-
-__all__ = [
-    "NAMING_CONVENTION",
-    "Base",
-    "CountQualifier",
-    "EntityKind",
-    "EventKind",
-    "Flow",
-    "IdentifierScheme",
-    "Money",
-    "ParticipantRole",
-    "Precision",
-    "Predicate",
-    "Rank",
-    "SourceKind",
-    "TradeStatus",
-    "ValueQualifier",
-    "choice",
-    "date_precision_check",
-    "from_cents",
-    "to_cents",
-]
-
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

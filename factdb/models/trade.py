@@ -16,8 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from factdb.models.base import Base, Money, choice
 from factdb.vocabulary import TOTAL_COMMODITY, Flow, TradeStatus, ValueQualifier
 
-__all__ = ["TOTAL_COMMODITY", "TradeDerivation", "TradeFlow"]
-
 
 class TradeFlow(Base):
     """One figure: reporter's flow with partner over a period, for one commodity or the total.
