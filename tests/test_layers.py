@@ -86,3 +86,16 @@ def test_the_pure_base_imports_nothing_heavy() -> None:
             if imported.startswith("factdb") and imported.split(".")[1] not in PURE:
                 offenders.append(f"factdb.{name} imports {imported}")
     assert offenders == []
+
+
+def test_parsers_do_not_load_the_orm() -> None:
+    """The fact-file schema and the Comtrade reader parse input without SQLAlchemy."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, factdb.factfiles.schema, factdb.comtrade.reader\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
