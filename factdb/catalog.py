@@ -13,7 +13,7 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from factdb.errors import NotFound
+from factdb.errors import UnknownTable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -91,10 +91,6 @@ VIEWS: dict[str, tuple[str, str]] = {
         ),
     ),
 }
-
-
-class UnknownTable(NotFound):
-    """No table or view has that name; the message suggests the closest names."""
 
 
 @dataclass(frozen=True)

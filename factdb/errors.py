@@ -107,3 +107,49 @@ class MissingExtra(FactdbError):
 
 class OutputExists(FactdbError):
     """A file the command would write is already there and ``--force`` was not given."""
+
+
+class UnknownFormat(InvalidOption):
+    """A format the report cannot be rendered in."""
+
+
+class ImportFailed(FactdbError):
+    """A file had more bad rows than allowed; nothing of it was written."""
+
+    def __init__(self, problems: list[str], more: int = 0, hint: str = "") -> None:
+        self.problems = problems
+        self.hint = hint
+        lines = [*problems, *([f"... and {more} more"] if more else []), *([hint] if hint else [])]
+        super().__init__("\n".join(lines))
+
+
+class UnknownLayout(FactdbError):
+    """The header is neither Comtrade's current nor its legacy layout."""
+
+
+class UnreadableFile(FactdbError):
+    """The file cannot be read as CSV text: corrupt gzip, wrong encoding, a line too long."""
+
+
+class EmptySearch(FactdbError):
+    """The search text has no word to look for."""
+
+
+class QueryRefused(FactdbError):
+    """The statement would do more than read, or broke a limit; nothing was changed."""
+
+
+class QueryTimedOut(QueryRefused):
+    """The statement ran past its time limit and was stopped; nothing was changed."""
+
+
+class ResultTooLarge(QueryRefused):
+    """The result, or one value in it, is larger than the byte limits allow."""
+
+
+class UnknownTable(NotFound):
+    """No table or view has that name; the message suggests the closest names."""
+
+
+class EntityNotFound(NotFound):
+    """No entity has that slug, name, alias or identifier; the message suggests close names."""

@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from factdb.errors import InvalidOption
+from factdb.errors import InvalidOption, UnknownFormat
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -53,10 +53,6 @@ LOW_PRIORITY = (
     "qualifier",
     "sources",
 )
-
-
-class UnknownFormat(InvalidOption):
-    """A format the report cannot be rendered in."""
 
 
 def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:

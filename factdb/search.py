@@ -13,12 +13,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb.errors import FactdbError
+from factdb.errors import EmptySearch
 from factdb.search_index import PG_SEARCHED
-
-
-class EmptySearch(FactdbError):
-    """The search text has no word to look for."""
 
 
 @dataclass(frozen=True)

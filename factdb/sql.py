@@ -33,7 +33,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from factdb.db import require_database_file, sqlite_read_uri
-from factdb.errors import DatabaseUnreachable, FactdbError, Interrupted, InvalidOption
+from factdb.errors import (
+    DatabaseUnreachable,
+    FactdbError,
+    Interrupted,
+    InvalidOption,
+    QueryRefused,
+    QueryTimedOut,
+    ResultTooLarge,
+)
 from factdb.roles import RoleNames
 
 #: the default row cap; ``max_rows`` sets it for one call
@@ -51,18 +59,6 @@ CHILD_MEMORY_BYTES = 1536 * 1024 * 1024
 #: rows are handed over in batches of at most this many rows or bytes
 BATCH_ROWS = 500
 BATCH_BYTES = 1024 * 1024
-
-
-class QueryRefused(FactdbError):
-    """The statement would do more than read, or broke a limit; nothing was changed."""
-
-
-class QueryTimedOut(QueryRefused):
-    """The statement ran past its time limit and was stopped; nothing was changed."""
-
-
-class ResultTooLarge(QueryRefused):
-    """The result, or one value in it, is larger than the byte limits allow."""
 
 
 @dataclass(frozen=True)

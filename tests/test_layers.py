@@ -99,3 +99,24 @@ def test_parsers_do_not_load_the_orm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_errors_have_one_home() -> None:
+    """Every exception a user can see is defined in factdb/errors.py, named after its failure."""
+    import factdb.errors as errors
+
+    ours = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, Exception)
+    }
+    elsewhere = []
+    for path in _files():
+        if path.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                if bases & ours or "Exception" in bases or "ValueError" in bases:
+                    elsewhere.append(f"{_module(path)}.{node.name}")
+    assert elsewhere == []

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from factdb.comtrade.reader import ParsedRow, RowProblem, read_rows
 from factdb.db import connect, is_busy_error
-from factdb.errors import FactdbError, Interrupted, InvalidOption, PermissionDenied
+from factdb.errors import ImportFailed, Interrupted, InvalidOption, PermissionDenied
 from factdb.models import Entity, EntityIdentifier, IdentifierScheme, Source, TradeFlow
 from factdb.schema_version import require_head
 from factdb.vocabulary import COMTRADE_SERIES
@@ -126,16 +126,6 @@ CHECK_MESSAGES: dict[str, tuple[str, str]] = {
     "ck_trade_flows_source_line_needs_source": ("source_line", "a line number needs a source"),
     "ck_trade_flows_derived_has_method": ("status", "a derived figure needs a method"),
 }
-
-
-class ImportFailed(FactdbError):
-    """A file had more bad rows than allowed; nothing of it was written."""
-
-    def __init__(self, problems: list[str], more: int = 0, hint: str = "") -> None:
-        self.problems = problems
-        self.hint = hint
-        lines = [*problems, *([f"... and {more} more"] if more else []), *([hint] if hint else [])]
-        super().__init__("\n".join(lines))
 
 
 @dataclass

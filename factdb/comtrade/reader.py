@@ -17,16 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from factdb.errors import FactdbError
+from factdb.errors import UnknownLayout, UnreadableFile
 from factdb.vocabulary import TOTAL_COMMODITY
-
-
-class UnknownLayout(FactdbError):
-    """The header is neither Comtrade's current nor its legacy layout."""
-
-
-class UnreadableFile(FactdbError):
-    """The file cannot be read as CSV text: corrupt gzip, wrong encoding, a line too long."""
 
 
 @dataclass(frozen=True)

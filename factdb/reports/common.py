@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from factdb.errors import NotFound
+from factdb.errors import EntityNotFound
 from factdb.models import FACT_COLUMNS, Entity, EntityAlias, EntityIdentifier, Evidence, Source
 
 #: any select, whatever its columns: a report query, or a query of fact ids
@@ -36,10 +36,6 @@ def orm_rows(conn: Connection, query: Any) -> list[Any]:
         rows = session.execute(query).all()
         session.expunge_all()
         return list(rows)
-
-
-class EntityNotFound(NotFound):
-    """No entity has that slug, name, alias or identifier; the message suggests close names."""
 
 
 @dataclass(frozen=True)
