@@ -105,6 +105,31 @@ def show(
     )
 
 
+def show_document(
+    header: dict[str, Any],
+    sections: dict[str, Any],
+    fmt: str,
+    section: str | None,
+    chosen: list[str] | None,
+    csv_raw: bool,
+) -> None:
+    """Render a report made of sections (briefing, entity) as asked."""
+    from factdb.render import render_document
+
+    emit(
+        render_document(
+            header,
+            sections,
+            fmt,
+            terminal=is_terminal(),
+            section=section,
+            columns=chosen,
+            width=terminal_width(),
+            csv_raw=csv_raw,
+        )
+    )
+
+
 def parse_columns(columns: str | None) -> list[str] | None:
     from factdb.render import parse_columns as parse
 

@@ -18,7 +18,7 @@ from factdb.cli._output import (
     parse_columns,
     reading,
     show,
-    terminal_width,
+    show_document,
 )
 from factdb.cli._output import fetch_and_show as _rows
 from factdb.errors import InvalidOption
@@ -85,7 +85,6 @@ def briefing(
         BRIEFING_SECTIONS,
         briefing_document,
         check_document_options,
-        render_document,
     )
 
     chosen = parse_columns(columns)
@@ -95,18 +94,7 @@ def briefing(
     with reading(db) as conn:
         doc = build(conn, country, partner)
     header, sections = briefing_document(doc, fmt, section)
-    emit(
-        render_document(
-            header,
-            sections,
-            fmt,
-            terminal=is_terminal(),
-            section=section,
-            columns=chosen,
-            width=terminal_width(),
-            csv_raw=csv_raw,
-        )
-    )
+    show_document(header, sections, fmt, section, chosen, csv_raw)
 
 
 @app.command()
@@ -166,7 +154,6 @@ def entity(
         ENTITY_SECTIONS,
         check_document_options,
         entity_document,
-        render_document,
     )
 
     chosen = parse_columns(columns)
@@ -176,18 +163,7 @@ def entity(
     with reading(db) as conn:
         report = entity_report(conn, name)
     header, sections = entity_document(report)
-    emit(
-        render_document(
-            header,
-            sections,
-            fmt,
-            terminal=is_terminal(),
-            section=section,
-            columns=chosen,
-            width=terminal_width(),
-            csv_raw=csv_raw,
-        )
-    )
+    show_document(header, sections, fmt, section, chosen, csv_raw)
 
 
 TRADE_COLUMNS = [
