@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +52,20 @@ def pg_admin_url() -> Iterator[str]:
             yield url.difference_update_query(["host"]).render_as_string(hide_password=False)
         finally:
             server.cleanup()
+
+
+def quickstart_file(path: Path) -> Path:
+    """A SQLite database at ``path`` made by ``factdb quickstart`` as a user makes it: in a
+    process of its own, which on exit checkpoints the WAL, so the file alone holds everything
+    (a copy of it is complete) and no ``-wal``/``-shm`` file is left beside it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "factdb", "quickstart", "--db", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return path
 
 
 def create_pg_database(admin_url: str, template: str | None = None) -> str:

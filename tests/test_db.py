@@ -18,6 +18,7 @@ import pytest
 from factdb.config import normalise_url, redact
 from factdb.db import connect, make_engine
 from factdb.errors import DatabaseMissing, UnsupportedDatabase
+from tests.conftest import quickstart_file
 
 SECRET = "s3cret"
 
@@ -143,15 +144,7 @@ def shared_dir() -> Iterator[Path]:
     top.chmod(0o755)
     directory = top / "shared"
     directory.mkdir()
-    # A process of its own, as the owner would run it: on exit it checkpoints the WAL and
-    # removes the -wal and -shm files.
-    done = subprocess.run(
-        [sys.executable, "-m", "factdb", "quickstart", "--db", str(directory / "f.sqlite3")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    quickstart_file(directory / "f.sqlite3")  # as the owner would run it
     assert sorted(p.name for p in directory.iterdir()) == ["f.sqlite3"]
     (directory / "f.sqlite3").chmod(0o644)
     if not _nobody_can_run_python(top):
@@ -188,14 +181,7 @@ def test_odd_characters_in_a_path_create_no_stray_file(tmp_path: Path) -> None:
 
     from factdb.cli import app
 
-    odd = tmp_path / "team#1?.sqlite3"
-    done = subprocess.run(
-        [sys.executable, "-m", "factdb", "quickstart", "--db", str(odd)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    odd = quickstart_file(tmp_path / "team#1?.sqlite3")
     before = sorted(p.name for p in tmp_path.iterdir())
     runner = CliRunner()
     for args in (["sql", "SELECT count(*) FROM v_trade"], ["report", "trade"], ["verify"]):

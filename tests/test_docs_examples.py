@@ -21,6 +21,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.conftest import quickstart_file
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # A server at example.org, or a file or folder the reader brings: shapes, not runnable as such.
@@ -92,15 +94,7 @@ def test_sql_example_runs_and_returns_rows(seeded: Engine, where: str, sql: str)
 
 @pytest.fixture(scope="module")
 def quickstart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("docs") / "factdb.sqlite3"
-    done = subprocess.run(
-        [sys.executable, "-m", "factdb", "quickstart", "--db", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return path
+    return quickstart_file(tmp_path_factory.mktemp("docs") / "factdb.sqlite3")
 
 
 @pytest.mark.parametrize("where, command", COMMANDS, ids=[c for _, c in COMMANDS])

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from typer.testing import CliRunner
 from factdb.cli import app
 from factdb.db import make_engine
 from factdb.errors import NotFound
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import create_pg_database, drop_pg_database, quickstart_file
 
 runner = CliRunner()
 
@@ -43,16 +41,7 @@ def digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A quickstart database, built once; tests copy it before changing anything."""
-    path = tmp_path_factory.mktemp("seeded") / "factdb.sqlite3"
-    # A process of its own: on exit it checkpoints the WAL, so the file alone holds everything.
-    done = subprocess.run(
-        [sys.executable, "-m", "factdb", "quickstart", "--db", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return path
+    return quickstart_file(tmp_path_factory.mktemp("seeded") / "factdb.sqlite3")
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ import pytest
 
 from factdb.catalog import TABLES, VIEWS
 from factdb.serve import CANNED_QUERIES, COLUMNS, VIEW_COLUMNS, column_descriptions
+from tests.conftest import quickstart_file
 
 START_TIMEOUT = 60.0  # seconds for the server to answer; a loaded machine is slow to import
 DB_NAME = "serve-test"
@@ -35,14 +36,7 @@ DB_NAME = "serve-test"
 
 def quickstart_db(directory: Path) -> Path:
     """A database made by ``factdb quickstart``, as a user makes it."""
-    path = directory / f"{DB_NAME}.sqlite3"
-    subprocess.run(
-        [sys.executable, "-m", "factdb", "quickstart", "--db", str(path)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return path
+    return quickstart_file(directory / f"{DB_NAME}.sqlite3")
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import quickstart_file
 from tests.terminal import run_in_terminal
 
 #: command -> (arguments, words that must appear whole at any width: numbers, slugs)
@@ -41,13 +42,8 @@ HOSTILE_NAME = "Evil [/x] [link=https://evil.example]click[/link] \x1b[31mRED\x1
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One seeded SQLite database for the module, with an entity whose name is hostile."""
-    path = tmp_path_factory.mktemp("terminal") / "factdb.sqlite3"
+    path = quickstart_file(tmp_path_factory.mktemp("terminal") / "factdb.sqlite3")
     url = f"sqlite:///{path}"
-    subprocess.run(
-        [sys.executable, "-m", "factdb", "quickstart", "--db", url],
-        check=True,
-        capture_output=True,
-    )
     conn = sqlite3.connect(path)
     with conn:
         conn.execute(
