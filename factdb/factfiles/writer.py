@@ -1,0 +1,619 @@
+"""Write one resolved plan through Core statements: upserts on natural keys, counted per table.
+
+Each file is the truth for its source: facts it declares are inserted or updated, facts it no
+longer declares are deleted, and so is this source's evidence for them. Entities are shared
+between files and are never deleted by a load, except an entity an import created that a
+declared entity takes over. This module neither opens transactions nor retries: ``loader`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from factdb.errors import FactFileError
+from factdb.factfiles.catalog import In, Where, each_clause, imported_only
+from factdb.factfiles.reader import Path_
+from factdb.factfiles.schema import MAX_MONEY, EntitySpec, FactFile, PartialDate
+from factdb.factfiles.validate import (
+    Plan,
+    ValidFile,
+    fact_paths,
+)
+from factdb.factkinds import BY_NAME, FACT_KINDS, OWNED
+from factdb.models import (
+    TOTAL_COMMODITY,
+    Entity,
+    EntityAlias,
+    EntityIdentifier,
+    Event,
+    EventParticipant,
+    Evidence,
+    Precision,
+    Relation,
+    Role,
+    Source,
+    TradeDerivation,
+    TradeFlow,
+)
+
+TABLE_ORDER = [
+    "sources",
+    "entities",
+    "entity_aliases",
+    "entity_identifiers",
+    "roles",
+    "events",
+    "event_participants",
+    "trade_flows",
+    "trade_derivations",
+    "relations",
+    "evidence",
+]
+
+
+@dataclass
+class TableCounts:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+@dataclass
+class LoadReport:
+    """What a load changed (or, on a dry run, would change), per table."""
+
+    files: list[Path]
+    tables: dict[str, TableCounts] = field(
+        default_factory=lambda: {name: TableCounts() for name in TABLE_ORDER}
+    )
+    dry_run: bool = False
+    #: imported entity slug -> the declared entity that took it over
+    takeovers: dict[str, str] = field(default_factory=dict)
+
+    def total(self) -> TableCounts:
+        out = TableCounts()
+        for counts in self.tables.values():
+            out.inserted += counts.inserted
+            out.updated += counts.updated
+            out.deleted += counts.deleted
+        return out
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+
+
+class Writer:
+    """Writes one plan through Core statements, counting what changes."""
+
+    def __init__(self, conn: Connection, plan: Plan, report: LoadReport) -> None:
+        self.conn = conn
+        self.plan = plan
+        self.report = report
+        self.entity_ids: dict[str, int] = {}
+        self.source_ids: dict[str, int] = {}
+        #: ids inserted by this load, per table: setting their links is part of the insert
+        self.new_ids: dict[str, set[int]] = {}
+
+    # --- generic sync -------------------------------------------------------------------
+
+    def sync(
+        self,
+        model: Any,
+        key: tuple[str, ...],
+        desired: list[dict[str, Any]],
+        scope: Where | None = None,
+        lookup: Where | None = None,
+    ) -> dict[tuple[Any, ...], int | None]:
+        """Make the rows of ``model`` within ``scope`` equal ``desired``; return ids by key.
+
+        Without a scope, rows are only inserted or updated (never deleted), and existing rows
+        are looked up through ``lookup``. New rows go in as one batched insert.
+        """
+        table: sa.Table = model.__table__
+        counts = self.report.tables[table.name]
+        where = scope if scope is not None else lookup
+        existing: dict[tuple[Any, ...], Any] = {}
+        if where is not None:
+            for clause in each_clause(where):
+                for row in self.conn.execute(sa.select(table).where(clause)).mappings():
+                    existing[tuple(row[k] for k in key)] = row
+        has_id = "id" in table.c
+        ids: dict[tuple[Any, ...], int | None] = {}
+        new: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for values in desired:
+            k = tuple(values[c] for c in key)
+            current = existing.get(k)
+            if current is None:
+                new[k] = values
+                continue
+            ids[k] = current["id"] if has_id else None
+            changed = {c: v for c, v in values.items() if not _same(current[c], v)}
+            if changed:
+                self.conn.execute(
+                    sa.update(table).where(_key_clause(table, key, k)).values(changed)
+                )
+                counts.updated += 1
+        if new:
+            rows = list(new.values())
+            if has_id:
+                stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                got = self.conn.execute(stmt, rows).scalars().all()
+                for k, new_id in zip(new, got, strict=True):
+                    ids[k] = new_id
+                self.new_ids.setdefault(table.name, set()).update(got)
+            else:
+                self.conn.execute(sa.insert(table), rows)
+                ids.update(dict.fromkeys(new))
+            counts.inserted += len(rows)
+        if scope is not None:
+            gone = [k for k in existing if k not in ids]
+            if has_id:
+                self._delete_ids(table, [existing[k]["id"] for k in gone])
+            else:
+                for k in gone:
+                    self.conn.execute(sa.delete(table).where(_key_clause(table, key, k)))
+            counts.deleted += len(gone)
+        return ids
+
+    def _delete_ids(self, table: sa.Table, ids: list[int]) -> int:
+        deleted = 0
+        for clause in In(table.c.id, ids).clauses():
+            deleted += self.conn.execute(sa.delete(table).where(clause)).rowcount
+        return deleted
+
+    # --- the plan -----------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Sources, entities, facts, then links between facts (which may cross files), then
+        evidence, then deletions: so the result does not depend on the order of the files."""
+        for valid in self.plan.files:
+            self._source(valid)
+        for valid in self.plan.files:
+            self._reposts(valid)
+        self._entities()
+        fact_ids: list[dict[Path_, tuple[str, int]]] = []
+        for valid in self.plan.files:
+            fact_ids.append(self._facts(valid))
+        for valid in self.plan.files:
+            self._parents(valid)
+            self._derivations(valid)
+        for valid, ids in zip(self.plan.files, fact_ids, strict=True):
+            self._evidence(valid, ids)
+        for valid in self.plan.files:
+            self._delete_removed(valid)
+
+    def _source(self, valid: ValidFile) -> None:
+        spec = valid.spec.source
+        published = spec.published or PartialDate(None, Precision.UNKNOWN)
+        values = {
+            "slug": spec.slug,
+            "kind": spec.kind,
+            "title": spec.title,
+            "publisher": spec.publisher,
+            "url": spec.url,
+            "published_on": published.date,
+            "published_precision": published.precision,
+            "language": spec.language,
+            "text": valid.text,
+            "text_sha256": valid.text_sha256,
+            "file_name": spec.text,
+            "note": spec.note,
+        }
+        ids = self.sync(Source, ("slug",), [values], lookup=Source.slug == spec.slug)
+        self.source_ids[spec.slug] = _id(ids[(spec.slug,)])
+
+    def _reposts(self, valid: ValidFile) -> None:
+        spec = valid.spec.source
+        reposts = None
+        if spec.reposts is not None:
+            reposts = self._slug_id(Source, spec.reposts, self.source_ids)
+        self._link(Source, self.source_ids[spec.slug], "reposts_id", reposts)
+
+    def _slug_id(self, model: Any, slug: str, known: dict[str, int] | None = None) -> int:
+        if known and slug in known:
+            return known[slug]
+        return _id(self.conn.scalar(sa.select(model.id).where(model.slug == slug)))
+
+    def _link(self, model: Any, row_id: int, column: str, target: int | None) -> None:
+        """Set a link column, counting an update only when it changes."""
+        col = getattr(model, column)
+        changed = self.conn.execute(
+            sa.update(model)
+            .where(model.id == row_id, _differs(col, target))
+            .values({column: target})
+        ).rowcount
+        if changed and row_id not in self.new_ids.get(model.__tablename__, set()):
+            self.report.tables[model.__tablename__].updated += changed
+
+    def _parents(self, valid: ValidFile) -> None:
+        for event in valid.spec.events:
+            parent = None if event.parent is None else self._slug_id(Event, event.parent)
+            self._link(Event, self._slug_id(Event, event.slug), "parent_id", parent)
+
+    def _entities(self) -> None:
+        declared: dict[str, EntitySpec] = {}
+        for valid in self.plan.files:
+            for entity in valid.spec.entities:
+                declared.setdefault(entity.slug, entity)
+        rows = [
+            {"slug": e.slug, "kind": e.kind, "name": e.name, "description": e.description}
+            for e in declared.values()
+        ]
+        ids = self.sync(Entity, ("slug",), rows, lookup=In(Entity.slug, list(declared)))
+        self.entity_ids = {slug: _id(ids[(slug,)]) for slug in declared}
+        refs = set(self.plan.entity_refs.values()) - set(self.entity_ids)
+        for clause in In(Entity.slug, refs).clauses():
+            for slug, entity_id in self.conn.execute(
+                sa.select(Entity.slug, Entity.id).where(clause)
+            ):
+                self.entity_ids[slug] = entity_id
+        for imported, slug in self.plan.takeovers.items():
+            self._take_over(imported, self.entity_ids[slug])
+            self.report.takeovers[imported] = slug
+        declared_ids = [self.entity_ids[s] for s in declared]
+        aliases, identifiers = [], []
+        for slug, entity in declared.items():
+            for alias in entity.aliases:
+                name, language = (
+                    (alias, "und") if isinstance(alias, str) else (alias.name, alias.language)
+                )
+                aliases.append(
+                    {"entity_id": self.entity_ids[slug], "name": name, "language": language}
+                )
+            for scheme, value in entity.identifiers.items():
+                identifiers.append(
+                    {"entity_id": self.entity_ids[slug], "scheme": scheme, "value": value}
+                )
+        self.sync(
+            EntityAlias,
+            ("entity_id", "name", "language"),
+            aliases,
+            scope=In(EntityAlias.entity_id, declared_ids),
+        )
+        self.sync(
+            EntityIdentifier,
+            ("scheme", "value"),
+            identifiers,
+            scope=In(EntityIdentifier.entity_id, declared_ids),
+        )
+
+    def _take_over(self, imported: str, entity_id: int) -> None:
+        """Merge an entity an import created into a declared one: its trade rows and
+        identifiers move over, then it goes. Locked first, and checked again under the lock,
+        so a concurrent import cannot attach rows to it meanwhile."""
+        old = self.conn.scalar(
+            sa.select(Entity.id)
+            .where(Entity.slug == imported, imported_only(Entity.id))
+            .with_for_update()
+        )
+        if old is None:
+            raise FactFileError(
+                [f"entity {imported!r} changed while loading; nothing was written, try again"]
+            )
+        for column in ("reporter_id", "partner_id"):
+            moved = self.conn.execute(
+                sa.update(TradeFlow)
+                .where(getattr(TradeFlow, column) == old)
+                .values({column: entity_id})
+            ).rowcount
+            self.report.tables["trade_flows"].updated += moved
+        moved = self.conn.execute(
+            sa.update(EntityIdentifier)
+            .where(EntityIdentifier.entity_id == old)
+            .values(entity_id=entity_id)
+        ).rowcount
+        self.report.tables["entity_identifiers"].updated += moved
+        self.conn.execute(sa.delete(Entity).where(Entity.id == old))
+        self.report.tables["entities"].deleted += 1
+
+    def _entity(self, ref: str | None) -> int | None:
+        if ref is None:
+            return None
+        return self.entity_ids[self.plan.entity_refs.get(ref, ref)]
+
+    def _facts(self, valid: ValidFile) -> dict[Path_, tuple[str, int]]:
+        """Upsert the file's roles, events, participants, trade rows and relations."""
+        spec: FactFile = valid.spec
+        source_id = self.source_ids[spec.source.slug]
+        ids: dict[Path_, tuple[str, int]] = {}
+        for index, entity in enumerate(spec.entities):
+            ids[("entities", index)] = ("entity", self.entity_ids[entity.slug])
+
+        roles = [
+            {
+                "slug": r.slug,
+                "person_id": self._entity(r.person),
+                "organisation_id": self._entity(r.organisation),
+                "title": r.title,
+                **_span("valid_from", r.valid_from, optional=False),
+                **_span("valid_to", r.valid_to, optional=not r.ended),
+                "source_id": source_id,
+            }
+            for r in spec.roles
+        ]
+        got = self.sync(Role, ("slug",), roles, lookup=In(Role.slug, [r.slug for r in spec.roles]))
+        for index, role in enumerate(spec.roles):
+            ids[("roles", index)] = ("role", _id(got[(role.slug,)]))
+
+        events = [
+            {
+                "slug": e.slug,
+                "kind": e.kind,
+                "title": e.title,
+                "description": e.description,
+                **_dated("start", e.start),
+                **_dated("end", e.end),
+                "date_note": e.date_note,
+                "location_id": self._entity(e.location),
+                "cameo_code": e.cameo,
+                "source_id": source_id,
+            }
+            for e in spec.events
+        ]
+        event_slugs = [e.slug for e in spec.events]
+        got = self.sync(Event, ("slug",), events, lookup=In(Event.slug, event_slugs))
+        event_ids = {slug: _id(got[(slug,)]) for slug in event_slugs}
+        for index, event in enumerate(spec.events):
+            ids[("events", index)] = ("event", event_ids[event.slug])
+        participants = []
+        for event in spec.events:
+            for p in event.participants:
+                participants.append(
+                    {
+                        "event_id": event_ids[event.slug],
+                        "entity_id": self._entity(p.entity),
+                        "role": p.role,
+                        "count": p.count,
+                        "count_qualifier": p.count_qualifier,
+                        "note": p.note,
+                    }
+                )
+        got = self.sync(
+            EventParticipant,
+            ("event_id", "entity_id", "role"),
+            participants,
+            scope=In(EventParticipant.event_id, list(event_ids.values())),
+        )
+        for index, event in enumerate(spec.events):
+            for p_index, p in enumerate(event.participants):
+                key = (event_ids[event.slug], self._entity(p.entity), p.role)
+                ids[("events", index, "participants", p_index)] = ("participant", _id(got[key]))
+
+        self._trade(valid, source_id, ids)
+        relations = [
+            {
+                "slug": r.slug,
+                "subject_id": self._entity(r.subject),
+                "predicate": r.predicate,
+                "object_id": self._entity(r.object),
+                "value": r.value,
+                "unit": r.unit,
+                "context_id": self._entity(r.context),
+                **_span("valid_from", r.valid_from, optional=False),
+                **_span("valid_to", r.valid_to, optional=not r.ended),
+                "qualifiers": dict(r.qualifiers) or None,
+                "claimed_by_id": self._entity(r.claimed_by),
+                "rank": r.rank,
+                "rank_reason": r.rank_reason,
+                "source_id": source_id,
+            }
+            for r in spec.relations
+        ]
+        got = self.sync(
+            Relation,
+            ("slug",),
+            relations,
+            lookup=In(Relation.slug, [r.slug for r in spec.relations]),
+        )
+        for index, relation in enumerate(spec.relations):
+            ids[("relations", index)] = ("relation", _id(got[(relation.slug,)]))
+        return ids
+
+    def _trade(
+        self, valid: ValidFile, source_id: int, ids: dict[Path_, tuple[str, int]]
+    ) -> dict[str, int]:
+        spec = valid.spec
+        by_slug = {
+            row.slug: (v, index, row)
+            for v in self.plan.files
+            for index, row in enumerate(v.spec.trade)
+        }
+        values: dict[str, Decimal] = {}
+
+        def value_of(slug: str) -> Decimal:
+            # Derivation cycles were refused by validation, so this recursion ends.
+            if slug not in values:
+                found = by_slug.get(slug)
+                if found is None:
+                    stored = self.conn.scalar(
+                        sa.select(TradeFlow.value).where(TradeFlow.slug == slug)
+                    )
+                    values[slug] = Decimal(_id(stored) if stored is None else stored)
+                    return values[slug]
+                owner, index, row = found
+                if row.value is not None:
+                    values[slug] = row.value
+                    return values[slug]
+                total = sum(
+                    (d.coefficient * value_of(d.trade) for d in row.derived_from), Decimal(0)
+                )
+                if not 0 <= total <= MAX_MONEY:
+                    raise FactFileError(
+                        [
+                            str(
+                                owner.doc.problem(
+                                    ("trade", index, "derived_from"),
+                                    f"the derived value {total} is out of range (0 to "
+                                    f"{MAX_MONEY}); check the rows and coefficients; nothing "
+                                    "was written",
+                                )
+                            )
+                        ]
+                    )
+                values[slug] = total
+            return values[slug]
+
+        rows = []
+        for row in spec.trade:
+            as_of = row.as_of.date if row.as_of else None
+            rows.append(
+                {
+                    "slug": row.slug,
+                    "series": spec.source.slug,
+                    "reporter_id": self._entity(row.reporter),
+                    "partner_id": self._entity(row.partner),
+                    "year": row.year,
+                    "month": row.month or 0,
+                    "months": (row.months or 1) if row.month else 12,
+                    "flow": row.flow,
+                    "commodity_code": row.commodity.code if row.commodity else TOTAL_COMMODITY,
+                    "commodity_label": row.commodity.label if row.commodity else None,
+                    "value": value_of(row.slug),
+                    "currency": row.currency,
+                    "value_qualifier": row.qualifier,
+                    "value_low": row.low,
+                    "value_high": row.high,
+                    "status": row.status,
+                    "as_of": as_of,
+                    "method": row.method,
+                    "source_id": source_id,
+                    "source_line": None,
+                }
+            )
+        got = self.sync(
+            TradeFlow,
+            ("slug",),
+            rows,
+            lookup=In(TradeFlow.slug, [r.slug for r in spec.trade]),
+        )
+        trade_ids = {row.slug: _id(got[(row.slug,)]) for row in spec.trade}
+        for index, row in enumerate(spec.trade):
+            ids[("trade", index)] = ("trade", trade_ids[row.slug])
+        return trade_ids
+
+    def _derivations(self, valid: ValidFile) -> None:
+        trade_ids = {row.slug: self._slug_id(TradeFlow, row.slug) for row in valid.spec.trade}
+        derivations = [
+            {
+                "derived_id": trade_ids[row.slug],
+                "input_id": self._slug_id(TradeFlow, d.trade, trade_ids),
+                "coefficient": d.coefficient,
+            }
+            for row in valid.spec.trade
+            for d in row.derived_from
+        ]
+        self.sync(
+            TradeDerivation,
+            ("derived_id", "input_id"),
+            derivations,
+            scope=In(TradeDerivation.derived_id, list(trade_ids.values())),
+        )
+
+    def _support_target(self, ref: str) -> tuple[str, int]:
+        kind, _, key = ref.partition(":")
+        if kind == "participant":
+            event, entity, role = key.rsplit("/", 2)
+            found = self.conn.scalar(
+                sa.select(EventParticipant.id)
+                .join(Event, Event.id == EventParticipant.event_id)
+                .join(Entity, Entity.id == EventParticipant.entity_id)
+                .where(Event.slug == event, Entity.slug == entity, EventParticipant.role == role)
+            )
+        else:
+            model = BY_NAME[kind].model
+            found = self.conn.scalar(sa.select(model.id).where(model.slug == key))
+        return kind, _id(found)
+
+    def _evidence(self, valid: ValidFile, ids: dict[Path_, tuple[str, int]]) -> None:
+        source_slug = valid.spec.source.slug
+        source_id = self.source_ids[source_slug]
+        rows: dict[str, dict[str, Any]] = {}
+        for path, fact in fact_paths(valid.spec):
+            if path[0] == "supports":
+                kind, fact_id = self._support_target(fact.fact)
+            else:
+                kind, fact_id = ids[path]
+            for quote in valid.quotes.get(path, []):
+                print_key = fingerprint(
+                    source_slug,
+                    kind,
+                    fact_id,
+                    quote.field,
+                    quote.verbatim,
+                    quote.text,
+                    quote.occurrence,
+                )
+                rows[print_key] = {
+                    "fingerprint": print_key,
+                    "source_id": source_id,
+                    "quote": quote.text,
+                    "quote_start": quote.start,
+                    "quote_end": quote.end,
+                    "field": quote.field,
+                    "verbatim": quote.verbatim,
+                    **{k.evidence_column: None for k in FACT_KINDS},
+                    BY_NAME[kind].evidence_column: fact_id,
+                }
+        self.sync(
+            Evidence, ("fingerprint",), list(rows.values()), scope=Evidence.source_id == source_id
+        )
+
+    def _delete_removed(self, valid: ValidFile) -> None:
+        """Facts this source declared before but its file no longer does."""
+        spec = valid.spec
+        source_id = self.source_ids[spec.source.slug]
+        # the registry's order reversed: relations, trade rows, events, roles, as always
+        for kind in reversed(OWNED):
+            model, (section,) = kind.model, kind.section
+            keep = {fact.slug for fact in getattr(spec, section)}
+            scope = model.source_id == source_id
+            if "series" in model.__table__.c:  # shared with imports: only this file's rows
+                scope = sa.and_(scope, model.series == spec.source.slug)
+            stale = [
+                row_id
+                for row_id, slug in self.conn.execute(sa.select(model.id, model.slug).where(scope))
+                if slug not in keep
+            ]
+            removed = self._delete_ids(cast(sa.Table, model.__table__), stale)
+            self.report.tables[model.__tablename__].deleted += removed
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise AssertionError("row has no id")
+    return value
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    if stored is None or wanted is None:
+        return stored is wanted
+    return bool(stored == wanted)
+
+
+def _differs(column: Any, value: int | None) -> sa.ColumnElement[bool]:
+    return column.is_not(None) if value is None else sa.or_(column.is_(None), column != value)
+
+
+def _key_clause(table: sa.Table, key: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return sa.and_(*(table.c[c] == v for c, v in zip(key, values, strict=True)))
+
+
+def _dated(prefix: str, value: PartialDate | None) -> dict[str, Any]:
+    value = value or PartialDate(None, Precision.UNKNOWN)
+    return {f"{prefix}_date": value.date, f"{prefix}_precision": value.precision}
+
+
+def _span(prefix: str, value: PartialDate | None, *, optional: bool) -> dict[str, Any]:
+    """A validity bound; with ``optional`` and no value the bound is open (still valid)."""
+    if value is None and optional:
+        return {prefix: None, f"{prefix}_precision": None}
+    value = value or PartialDate(None, Precision.UNKNOWN)
+    return {prefix: value.date, f"{prefix}_precision": value.precision}
