@@ -111,7 +111,7 @@ def match_header(header: Sequence[str], overrides: Mapping[str, str] | None = No
                 break
     missing = [f.name for f in FIELDS if f.required and f.name not in columns]
     if "year" not in columns and "period" not in columns:
-        missing.insert(0, "year")
+        missing.insert(0, "year (or period)")
     return ColumnMatch(columns, tuple(missing))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import io
 import re
 import zlib
@@ -18,7 +19,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from factdb.comtrade.headers import FIELDS, describe_headers, match_header, normalise
+from factdb.comtrade.headers import describe_headers, match_header, normalise
 from factdb.errors import UnknownLayout, UnreadableFile
 from factdb.vocabulary import TOTAL_COMMODITY
 
@@ -50,6 +51,8 @@ MAX_CENTS = 2**63 - 1
 MAX_CODE, MAX_LABEL = 20, 500
 #: the longest line read (characters); csv's own limit per field is 128 KiB
 LINE_LIMIT = 1 << 20
+#: bytes hashed at a time; small, so a corrupt gzip stream is located near its line
+HASH_BLOCK = 1 << 16
 #: gzip's failures mid-stream: cut short, bad header or CRC, corrupt deflate data
 _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -98,6 +101,63 @@ def open_binary(path: Path) -> io.BufferedReader | gzip.GzipFile:
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     return gzip.GzipFile(path, "rb") if gzipped else path.open("rb")
+
+
+class FileDigests(NamedTuple):
+    """A file's sha256 digests: of its content (gunzipped), and of its bytes as stored."""
+
+    #: the file's identity: the same for a copy under another name or gzipped
+    content: str
+    #: differs from ``content`` only for a gzipped file
+    stored: str
+
+
+class _HashingReader(io.RawIOBase):
+    """A binary stream that hashes the bytes read through it, so one pass gives both digests."""
+
+    def __init__(self, stream: IO[bytes], digest: Any) -> None:
+        self.stream, self.digest = stream, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def file_digests(path: Path) -> FileDigests:
+    """The sha256 of the file's decompressed content and of its stored bytes, in one pass.
+
+    Reads a bounded block at a time, so memory stays flat; a corrupt gzip stream raises
+    UnreadableFile at the line it was met on.
+    """
+    content, stored = hashlib.sha256(), hashlib.sha256()
+    with path.open("rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            handle.seek(0)
+            while block := handle.read(HASH_BLOCK):
+                content.update(block)
+            digest = content.hexdigest()
+            return FileDigests(digest, digest)
+        handle.seek(0)
+        tee = _HashingReader(handle, stored)
+        lines = 0
+        try:
+            with gzip.GzipFile(fileobj=tee, mode="rb") as unzipped:
+                while block := unzipped.read(HASH_BLOCK):
+                    content.update(block)
+                    lines += block.count(b"\n")
+        except _GZIP_ERRORS as exc:
+            raise UnreadableFile(
+                f"{path}:{lines + 1}: the gzip stream is truncated or corrupt ({exc}); "
+                "download the file again"
+            ) from None
+        while tee.read(HASH_BLOCK):  # whatever follows the last gzip member
+            pass
+    return FileDigests(content.hexdigest(), stored.hexdigest())
 
 
 def text_encoding(head: bytes, encoding: str) -> str:
@@ -190,12 +250,10 @@ def find_columns(
             f"no column of this file; headers seen: {describe_headers(header)}"
         ) from None
     if found.missing:
-        known = sum(1 for f in FIELDS if f.required and f.name in found.columns)
-        what = "not a Comtrade file? " if known < 3 else ""
         raise UnknownLayout(
-            f"{file}:1: header: {what}no column found for {', '.join(found.missing)}; "
-            f"headers seen: {describe_headers(header)}; if the file names them differently, "
-            "use --column FIELD=HEADER"
+            f"{file}:1: header: no column found for {', '.join(found.missing)}; "
+            f"headers seen: {describe_headers(header)}; if this is a Comtrade file that names "
+            "them differently, use --column FIELD=HEADER"
         )
     return found.columns
 
