@@ -48,15 +48,24 @@ FIELDS: tuple[Field, ...] = (
         "M, X, RM, RX or 1-4; else a name: Import, Export, Re-export, Re-import",
         ("flowCode", "Trade Flow Code", "rgCode", "flowDesc", "Trade Flow", "rgDesc"),
     ),
-    Field("reporter_code", True, "UN M49 code", ("reporterCode", "Reporter Code", "rtCode")),
-    Field("reporter_iso", False, "ISO alpha-3 code", ("reporterISO", "Reporter ISO", "rt3ISO")),
-    Field("reporter_name", False, "name", ("reporterDesc", "Reporter", "rtTitle")),
-    Field("partner_code", True, "UN M49 code", ("partnerCode", "Partner Code", "ptCode")),
-    Field("partner_iso", False, "ISO alpha-3 code", ("partnerISO", "Partner ISO", "pt3ISO")),
-    Field("partner_name", False, "name", ("partnerDesc", "Partner", "ptTitle")),
+    Field(
+        "reporter_code", True, "reporter: UN M49 code", ("reporterCode", "Reporter Code", "rtCode")
+    ),
+    Field(
+        "reporter_iso", False, "reporter: ISO alpha-3", ("reporterISO", "Reporter ISO", "rt3ISO")
+    ),
+    Field("reporter_name", False, "reporter: name", ("reporterDesc", "Reporter", "rtTitle")),
+    Field("partner_code", True, "partner: UN M49 code", ("partnerCode", "Partner Code", "ptCode")),
+    Field("partner_iso", False, "partner: ISO alpha-3", ("partnerISO", "Partner ISO", "pt3ISO")),
+    Field("partner_name", False, "partner: name", ("partnerDesc", "Partner", "ptTitle")),
     Field("commodity_code", True, "HS code, or TOTAL", ("cmdCode", "Commodity Code")),
-    Field("commodity_label", False, "description", ("cmdDesc", "Commodity", "cmdDescE")),
-    Field("value", True, "US dollars", ("primaryValue", "Trade Value (US$)", "TradeValue")),
+    Field("commodity_label", False, "commodity description", ("cmdDesc", "Commodity", "cmdDescE")),
+    Field(
+        "value",
+        True,
+        "trade value, US dollars",
+        ("primaryValue", "Trade Value (US$)", "TradeValue"),
+    ),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 #: "Trade Value (US$)", "trade_value_usd", "TradeValueUS" and "Trade Value" are one column
@@ -129,7 +138,7 @@ def parse_column_options(values: Iterable[str]) -> dict[str, str]:
     for value in values:
         field_name, equals, header = value.partition("=")
         field_name = field_name.strip().lower().replace("-", "_")
-        if not equals or not header.strip():
+        if not equals or not field_name or not header.strip():
             raise InvalidOption(f"--column {value!r}: expected FIELD=HEADER; {valid}")
         if field_name not in FIELD_NAMES:
             raise InvalidOption(f"--column {value!r}: unknown field {field_name!r}; {valid}")
