@@ -4,9 +4,11 @@ with nothing written and memory flat, on both backends; and directories of files
 from __future__ import annotations
 
 import gzip
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -425,3 +427,64 @@ def test_a_field_given_twice_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import", "comtrade", str(SAMPLES / "snake_case.csv"), *args])
     assert result.exit_code == 2
     assert result.stderr == "Error: --column value is given twice; give each field once\n"
+
+
+DIGEST_IN_BOUNDED_MEMORY = """
+import resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (512 * 2**20, 512 * 2**20))
+from factdb.comtrade.reader import file_digests
+print(file_digests(Path(sys.argv[1])).content)
+"""
+
+
+def test_the_content_digest_of_a_gigabyte_takes_flat_memory(endless_line: Path) -> None:
+    """The child may use 512 MB; the file gunzips to 1 GiB."""
+    expected = hashlib.sha256(CURRENT.encode())
+    block = b"9" * (1 << 20)
+    for _ in range(1024):
+        expected.update(block)
+    expected.update(b"\n")
+    done = subprocess.run(
+        [sys.executable, "-c", DIGEST_IN_BOUNDED_MEMORY, str(endless_line)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected.hexdigest()
+
+
+def parse(tmp_path: Path, text: str) -> list[Any]:
+    from factdb.comtrade.reader import read_rows
+
+    path = tmp_path / "flows.csv"
+    path.write_text(text, encoding="utf-8")
+    return list(read_rows(path))
+
+
+def test_a_period_id_needs_the_frequency(tmp_path: Path) -> None:
+    header = "refPeriodId,flowCode,reporterCode,partnerCode,cmdCode,primaryValue"
+    rows = parse(tmp_path, f"{header}\n20230301,X,100,392,TOTAL,5\n")
+    assert [str(r).split(": ", 2)[1:] for r in rows] == [
+        [
+            "refPeriodId",
+            "period '20230301' is a period id (YYYYMMDD), the same for a year and its January; "
+            "the file needs a freqCode column (A or M)",
+        ]
+    ]
+    rows = parse(
+        tmp_path, f"freqCode,{header}\nM,20230301,X,100,392,TOTAL,5\nA,20230101,X,100,392,TOTAL,5\n"
+    )
+    assert [(r.year, r.month, r.months) for r in rows] == [(2023, 3, 1), (2023, 0, 12)]
+
+
+def test_without_a_year_column_the_period_gives_the_year(tmp_path: Path) -> None:
+    header = "Period,Trade Flow,Reporter Code,Partner Code,Commodity Code,Trade Value"
+    rows = parse(tmp_path, f"{header}\n202311,Re-Import,100,392,01,5\n2022,Export,100,392,01,6\n")
+    assert [(r.year, r.month, r.flow, r.value_cents) for r in rows] == [
+        (2023, 11, "re_import", 500),
+        (2022, 0, "export", 600),
+    ]
+    [bad] = parse(tmp_path, f"{header}\n202311,Sold,100,392,01,5\n")
+    assert str(bad).endswith(": Trade Flow: unknown flow code 'Sold'")
