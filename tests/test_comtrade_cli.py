@@ -174,10 +174,13 @@ def test_one_content_imported_twice_at_once_is_one_source(pg_url: str, tmp_path:
 
     def import_second() -> None:
         inside.wait(timeout=120)
+        other = make_engine(pg_url)
         try:
-            second.append(import_file(make_engine(pg_url), packed))
+            second.append(import_file(other, packed))
         except BaseException as exc:  # reported by the assertion below
             second.append(exc)
+        finally:
+            other.dispose()
 
     def hold_on(rows: int) -> None:
         if inside.is_set():
