@@ -292,6 +292,11 @@ def test_every_sample_file_gives_the_same_trade_rows(
     assert sample_rows(migrated) == SAMPLE_ROWS
 
 
+def test_a_utf8_byte_order_mark_wins_over_the_encoding_option(migrated: Engine) -> None:
+    import_file(migrated, SAMPLES / "comtrade_plus_bom.csv", encoding="cp1252")
+    assert sample_rows(migrated) == SAMPLE_ROWS, "Türkiye read as UTF-8"
+
+
 def test_the_samples_cover_what_real_files_vary_in() -> None:
     """Several layouts and spellings, gzip, a UTF-8 BOM, Windows-1252, CRLF, tabs."""
     raw = {name: (SAMPLES / name).read_bytes() for name, _, _ in SAMPLE_FILES}

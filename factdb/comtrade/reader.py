@@ -1,7 +1,9 @@
-"""Parse UN Comtrade CSV files, plain or gzipped, in the current and the legacy layout.
+"""Parse UN Comtrade files, plain or gzipped, comma- or tab-separated, in any layout Comtrade
+has published: each field's column is found by its header (``headers``), not by position.
 
-Pure: yields parsed rows and problems with their line numbers; knows nothing of the database.
-Must never hold more than one bounded line of the file in memory, whatever the file holds.
+Pure: yields parsed rows and problems with their line numbers, and a file's content digest;
+knows nothing of the database. Must never hold more than one bounded line (or block) of the
+file in memory, whatever the file holds.
 """
 
 from __future__ import annotations
@@ -161,10 +163,10 @@ def file_digests(path: Path) -> FileDigests:
 
 
 def text_encoding(head: bytes, encoding: str) -> str:
-    """The codec to read with: a UTF-16 byte-order mark wins; UTF-8's own mark is skipped."""
+    """The codec to read with: a UTF-16 or UTF-8 byte-order mark wins over ``encoding``."""
     if head.startswith(_UTF16_BOMS):
         return "utf-16"
-    if codecs.lookup(encoding).name == "utf-8":
+    if head.startswith(codecs.BOM_UTF8) or codecs.lookup(encoding).name == "utf-8":
         return "utf-8-sig"
     return encoding
 
