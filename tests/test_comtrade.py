@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from factdb.cli import app
-from factdb.comtrade.importer import ImportFailed, import_file
-from factdb.comtrade.reader import UnknownLayout, parse_cents, read_rows
+from factdb.comtrade.importer import PUBLISHER, ImportFailed, import_file, source_slug
+from factdb.comtrade.reader import UnknownLayout, file_digests, parse_cents, read_rows
 from factdb.reports.reconcile import reconcile
 
 CURRENT = (
@@ -79,6 +80,10 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def official(engine: Engine) -> list[tuple[object, ...]]:
@@ -209,10 +214,113 @@ def test_max_errors_skips_and_lists(migrated: Engine, tmp_path: Path) -> None:
 
 
 def test_unknown_and_missing_columns(tmp_path: Path) -> None:
-    with pytest.raises(UnknownLayout, match="missing column"):
-        list(read_rows(write(tmp_path, "m.csv", CURRENT.replace("primaryValue", "value"))))
-    with pytest.raises(UnknownLayout, match="not a Comtrade file"):
+    renamed = write(tmp_path, "m.csv", CURRENT.replace("primaryValue", "amount"))
+    with pytest.raises(UnknownLayout) as caught:
+        list(read_rows(renamed))
+    assert str(caught.value).startswith(
+        f"{renamed}:1: header: no column found for value; headers seen: 'typeCode', 'freqCode', "
+    )
+    assert "'amount'" in str(caught.value)
+    assert str(caught.value).endswith("use --column FIELD=HEADER")
+    assert len(list(read_rows(renamed, columns={"value": "amount"}))) == 0
+    with pytest.raises(UnknownLayout, match=r"no column found for year \(or period\), flow, "):
         list(read_rows(write(tmp_path, "x.csv", "a,b,c\n1,2,3\n")))
+
+
+def test_a_real_legacy_export_is_read(migrated: Engine, tmp_path: Path) -> None:
+    """The header of a legacy download that was refused for its spelling of two columns."""
+    header = LEGACY.replace("Trade Flow Code,Trade Flow,", "TradeFlow Code,TradeFlow,").replace(
+        "Trade Value (US$)", "TradeValueUS"
+    )
+    text = header + (
+        "HS,2024,2024,2024,0,0,2,Export,100,Bulgaria,BGR,392,Japan,JPN,TOTAL,"
+        '"All Commodities",,,,7000000.25,0\n'
+    )
+    report = import_file(migrated, write(tmp_path, "legacy.csv", text))
+    assert report.inserted == 1
+    assert official(migrated) == [
+        ("BGR", "Japan", 2024, 0, "export", "TOTAL", 700000025, "final", 2)
+    ]
+
+
+def sources(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text("SELECT slug, file_name, row_count, text_sha256 FROM sources ORDER BY id")
+            )
+        ]
+
+
+def test_the_same_content_renamed_or_gzipped_is_already_imported(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    first = import_file(migrated, write(tmp_path, "bg.csv", BG_JP_2024))
+    before = official(migrated), sources(migrated)
+    (tmp_path / "elsewhere").mkdir()
+    content = hashlib.sha256(BG_JP_2024.encode()).hexdigest()
+    assert first.source == f"comtrade-{content[:16]}"
+    assert before[1] == [(first.source, "bg.csv", 5, content)]
+    copies = [
+        write(tmp_path, "renamed.csv", BG_JP_2024),
+        write(tmp_path, "bg.csv.gz", BG_JP_2024),
+        write(tmp_path / "elsewhere", "bg.csv", BG_JP_2024),
+    ]
+    for copy in copies:
+        again = import_file(migrated, copy)
+        assert again.already_imported, copy
+        assert (again.source, again.imported_as) == (first.source, "bg.csv")
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+        assert (official(migrated), sources(migrated)) == before, "no new source, no new rows"
+
+
+def test_a_gzipped_file_first_is_the_same_content_as_its_plain_copy(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    packed = write(tmp_path, "bg.csv.gz", BG_JP_2024)
+    assert import_file(migrated, packed).inserted == 5
+    [(_, name, rows, digest)] = sources(migrated)
+    assert (name, rows, digest) == ("bg.csv.gz", 5, hashlib.sha256(BG_JP_2024.encode()).hexdigest())
+    assert digest != hashlib.sha256(packed.read_bytes()).hexdigest()
+    plain = import_file(migrated, write(tmp_path, "plain.csv", BG_JP_2024))
+    assert plain.already_imported and plain.imported_as == "bg.csv.gz"
+    assert len(sources(migrated)) == 1
+
+
+def test_a_source_recorded_by_the_sha256_of_its_gzipped_bytes_is_found(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    """Databases whose sources hold the digest of the stored, gzipped file."""
+    packed = write(tmp_path, "old.csv.gz", BG_JP_2024)
+    stored = hashlib.sha256(packed.read_bytes()).hexdigest()
+    with migrated.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sources (slug, kind, publisher, file_name, text_sha256, row_count, "
+                "published_precision) VALUES (:slug, 'statistics_dataset', :publisher, "
+                "'old.csv.gz', :sha, 5, 'unknown')"
+            ),
+            {"slug": f"comtrade-old-csv-gz-{stored[:12]}", "publisher": PUBLISHER, "sha": stored},
+        )
+    again = import_file(migrated, packed)
+    assert again.already_imported and again.source == f"comtrade-old-csv-gz-{stored[:12]}"
+    assert official(migrated) == [] and len(sources(migrated)) == 1
+
+
+def test_file_digests_hash_the_content_in_bounded_blocks(tmp_path: Path) -> None:
+    plain = write(tmp_path, "a.csv", BG_JP_2024)
+    packed = write(tmp_path, "a.csv.gz", BG_JP_2024)
+    content = hashlib.sha256(BG_JP_2024.encode()).hexdigest()
+    assert file_digests(plain) == (content, content)
+    assert file_digests(packed) == (content, hashlib.sha256(packed.read_bytes()).hexdigest())
+    # two gzip members are one content, as gunzip sees it
+    half = len(BG_JP_2024) // 2
+    members = tmp_path / "members.csv.gz"
+    members.write_bytes(
+        gzip.compress(BG_JP_2024[:half].encode()) + gzip.compress(BG_JP_2024[half:].encode())
+    )
+    assert file_digests(members).content == content
 
 
 def test_cli_import_and_summary(migrated: Engine, tmp_path: Path) -> None:
@@ -222,7 +330,17 @@ def test_cli_import_and_summary(migrated: Engine, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "5 rows (5 inserted, 0 updated, 0 unchanged, 0 skipped)" in result.stdout
     again = CliRunner().invoke(app, ["import", "comtrade", str(path), "--db", url])
-    assert "already imported" in again.stdout
+    assert (
+        again.stdout
+        == f"{path}: already imported as {source_slug(sha256(path))}; nothing changed\n"
+    )
+    packed = write(tmp_path, "copy.csv.gz", BG_JP_2024)
+    copied = CliRunner().invoke(app, ["import", "comtrade", str(packed), "--db", url])
+    assert copied.exit_code == 0
+    assert copied.stdout == (
+        f"{packed}: same content as bg.csv, already imported as {source_slug(sha256(path))}; "
+        "nothing changed\n"
+    )
     bad = write(tmp_path, "bad.csv", BG_JP_2024.replace("179000000", "-1"))
     failed = CliRunner().invoke(app, ["import", "comtrade", str(bad), "--db", url])
     assert failed.exit_code == 1 and f"{bad}:3: primaryValue" in failed.stderr

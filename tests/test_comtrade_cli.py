@@ -153,6 +153,66 @@ def test_two_concurrent_imports_equal_a_sequential_one(pg_admin_url: str, tmp_pa
         drop_pg_database(pg_admin_url, sequential_url)
 
 
+def test_one_content_imported_twice_at_once_is_one_source(pg_url: str, tmp_path: Path) -> None:
+    """Under two names, one gzipped, the second starting while the first is mid-transaction:
+    the first holds on until the second waits on its locks, so the two really overlap."""
+    import gzip
+    import threading
+
+    from factdb.comtrade.importer import FileReport, import_file
+
+    plain = generate(tmp_path / "a.csv", 20_000, "current")
+    packed = tmp_path / "b.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=1))
+    engine = make_engine(pg_url)
+    migrate.upgrade(engine)
+    # Every country exists already, so the second importer meets the first on the source
+    # itself (or on its rows), not on a new country.
+    import_file(engine, generate(tmp_path / "earlier.csv", 20_000, "current", seed=7))
+    inside = threading.Event()
+    second: list[FileReport | BaseException] = []
+
+    def import_second() -> None:
+        inside.wait(timeout=120)
+        other = make_engine(pg_url)
+        try:
+            second.append(import_file(other, packed))
+        except BaseException as exc:  # reported by the assertion below
+            second.append(exc)
+        finally:
+            other.dispose()
+
+    def hold_on(rows: int) -> None:
+        if inside.is_set():
+            return
+        inside.set()
+        deadline = time.monotonic() + 120  # a safety net only: the loop ends on a lock wait
+        with make_engine(pg_url).connect() as watcher:
+            while worker.is_alive() and time.monotonic() < deadline:
+                waiting = watcher.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+                watcher.rollback()  # the statistics views keep one snapshot per transaction
+                if waiting:
+                    return
+                time.sleep(0.01)
+
+    worker = threading.Thread(target=import_second)
+    worker.start()
+    first = import_file(engine, plain, progress=hold_on)
+    worker.join(timeout=300)
+    assert inside.is_set() and not first.already_imported
+    [report] = second
+    assert isinstance(report, FileReport), report
+    assert report.already_imported and report.imported_as == "a.csv" and report.attempts > 1
+    with engine.connect() as conn:
+        names = conn.execute(sa.text("SELECT file_name FROM sources ORDER BY id")).scalars().all()
+    assert names == ["earlier.csv", "a.csv"]
+
+
 def test_a_reader_may_not_import(pg_url: str, tmp_path: Path) -> None:
     admin = make_engine(pg_url)
     create_roles(admin, ROLES)

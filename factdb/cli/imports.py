@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from factdb.cli._common import DbOption, engine_for, new_app
+from factdb.comtrade.headers import FIELD_NAMES
 
 app = new_app(
     "Import official statistics.",
@@ -26,8 +27,8 @@ def comtrade(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="UN Comtrade CSV files, plain or gzipped, or directories of them "
-            "(*.csv, *.csv.gz, *.gz, *.txt, imported in name order).",
+            help="UN Comtrade CSV (or tab-separated) files, plain or gzipped, or directories "
+            "of them (*.csv, *.csv.gz, *.gz, *.txt, imported in name order).",
             show_default=False,
         ),
     ],
@@ -47,18 +48,33 @@ def comtrade(
             help="Text encoding of the files (a UTF-8 or UTF-16 byte-order mark is followed).",
         ),
     ] = "utf-8",
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="FIELD=HEADER",
+            help="Read FIELD from the column named HEADER, for headers factdb does not know "
+            f"(repeatable; fields: {', '.join(FIELD_NAMES)}).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import UN Comtrade files (current or legacy layout); re-importing a file changes nothing.
+
+    A file is known by its content: the same content under another name, or gzipped, is
+    already imported. Headers are matched whatever their case, spacing and punctuation.
 
     \b
     Examples:
       factdb import comtrade TradeData_2024_BG.csv.gz
       factdb import comtrade downloads/ --max-errors 10
+      factdb import comtrade export.csv --column value="Customs Value (US$)"
     """
+    from factdb.comtrade.headers import parse_column_options
     from factdb.comtrade.importer import check_encoding, comtrade_files, import_file
     from factdb.errors import Interrupted
 
     check_encoding(encoding)
+    columns = parse_column_options(column or [])
     paths = comtrade_files(files)
     engine = engine_for(db)
     for number, path in enumerate(paths, start=1):
@@ -67,7 +83,12 @@ def comtrade(
         try:
             with _progress_bar(path.name) as progress:
                 report = import_file(
-                    engine, path, max_errors=max_errors, encoding=encoding, progress=progress
+                    engine,
+                    path,
+                    max_errors=max_errors,
+                    encoding=encoding,
+                    progress=progress,
+                    columns=columns,
                 )
         except (Interrupted, KeyboardInterrupt):
             raise Interrupted(_interrupted(path, number, len(paths))) from None
@@ -77,7 +98,9 @@ def comtrade(
         if unlisted:
             typer.echo(f"skipped ... and {unlisted} more", err=True)
         if report.already_imported:
-            typer.echo(f"{path}: already imported as {report.source}; nothing changed")
+            renamed = report.imported_as not in (None, path.name)
+            same = f"same content as {report.imported_as}, " if renamed else ""
+            typer.echo(f"{path}: {same}already imported as {report.source}; nothing changed")
             continue
         rate = report.rows / report.seconds if report.seconds else 0
         typer.echo(

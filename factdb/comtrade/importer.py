@@ -2,8 +2,9 @@
 
 SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: ``COPY`` into a staging
 table, then one upsert from it. Memory stays flat: rows are parsed, sent and forgotten a chunk
-at a time. Each file becomes a source (dataset, file name, sha256, row count, import time) and
-each row keeps its file and line (``source_id``, ``source_line``).
+at a time. Each file becomes a source (dataset, file name, sha256, row count, import time),
+identified by the sha256 of its content, gunzipped, whatever its name; each row keeps its file
+and line (``source_id``, ``source_line``).
 
 Must not commit a row that breaks a CHECK of ``trade_flows``, even where the bulk path skips
 the database's own evaluation of them, and must not leave anything of a file behind when it
@@ -14,12 +15,11 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import hashlib
 import random
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from factdb.comtrade.reader import ParsedRow, RowProblem, read_rows
+from factdb.comtrade.reader import FileDigests, ParsedRow, RowProblem, file_digests, read_rows
 from factdb.db import connect, is_busy_error
 from factdb.errors import ImportFailed, Interrupted, InvalidOption, PermissionDenied
 from factdb.models import Entity, EntityIdentifier, IdentifierScheme, Source, TradeFlow
@@ -36,6 +36,7 @@ from factdb.schema_version import require_head
 from factdb.vocabulary import COMTRADE_SERIES
 
 SERIES = COMTRADE_SERIES
+PUBLISHER = "United Nations Statistics Division (UN Comtrade)"
 CHUNK = 10_000
 CACHE_KIB = 32_768
 #: bad rows listed in full; the rest are counted
@@ -141,20 +142,14 @@ class FileReport:
     skipped_count: int = 0
     attempts: int = 1
     already_imported: bool = False
+    #: the file name the content was first imported under, when it is already imported
+    imported_as: str | None = None
     seconds: float = 0.0
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def source_slug(path: Path, sha256: str) -> str:
-    stem = re.sub(r"[^a-z0-9]+", "-", path.name.lower()).strip("-")[:120]
-    return f"comtrade-{stem}-{sha256[:12]}"
+def source_slug(sha256: str) -> str:
+    """The source's slug, from the content alone: two importers of one content meet on it."""
+    return f"comtrade-{sha256[:16]}"
 
 
 def entity_slug(name: str) -> str:
@@ -291,8 +286,13 @@ def import_file(
     max_errors: int = 0,
     encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> FileReport:
     """Import one file in one transaction; all or nothing unless ``max_errors`` allows skips.
+
+    The file is identified by the sha256 of its content: the same content, under another name
+    or gzipped, is found already imported and nothing is written. ``columns`` (field -> header)
+    names the columns the known Comtrade headers do not cover.
 
     ``progress`` is called with the number of rows written so far. A race lost to a concurrent
     importer (a unique key, a serialisation failure, a deadlock) starts the file again after a
@@ -303,10 +303,12 @@ def import_file(
         raise ImportFailed([f"{path}: no such file"])
     check_encoding(encoding)
     try:
-        sha256 = file_sha256(path)
+        digests = file_digests(path)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                report = _import_once(engine, path, sha256, max_errors, encoding, progress)
+                report = _import_once(
+                    engine, path, digests, max_errors, encoding, progress, columns
+                )
             except Exception as exc:
                 state = _sqlstate(exc)
                 if state == QUERY_CANCELED and "user request" in str(exc):
@@ -348,19 +350,20 @@ def _first_line(exc: BaseException) -> str:
 def _import_once(
     engine: Engine,
     path: Path,
-    sha256: str,
+    digests: FileDigests,
     max_errors: int,
     encoding: str,
     progress: Callable[[int], None] | None,
+    columns: Mapping[str, str] | None,
 ) -> FileReport:
-    report = FileReport(path, source_slug(path, sha256))
+    sha256 = digests.content
+    report = FileReport(path, source_slug(sha256))
     with connect(engine) as conn, conn.begin():
         require_head(conn)
-        existing = conn.execute(
-            sa.select(Source.id, Source.row_count).where(Source.slug == report.source)
-        ).first()
+        existing = _imported_source(conn, digests)
         if existing is not None:
             report.already_imported = True
+            report.source, report.imported_as = existing.slug, existing.file_name
             report.rows = report.unchanged = int(existing.row_count or 0)
             return report
         source_id = conn.execute(
@@ -369,12 +372,13 @@ def _import_once(
                 slug=report.source,
                 kind="statistics_dataset",
                 title=f"UN Comtrade: {path.name}",
-                publisher="United Nations Statistics Division (UN Comtrade)",
+                publisher=PUBLISHER,
                 file_name=path.name,
                 text_sha256=sha256,
                 published_precision="unknown",
                 imported_at=dt.datetime.now(dt.UTC),
-                note=f"sha256 {sha256}",
+                note=f"sha256 {sha256} of the content"
+                + (f", {digests.stored} of the gzipped file" if digests.stored != sha256 else ""),
             )
             .returning(Source.id)
         ).scalar_one()
@@ -387,7 +391,7 @@ def _import_once(
             # file is still read, so that one run lists every bad row.
             nonlocal bad
             ids, id_for = codes.ids, codes.id_for
-            for item in read_rows(path, encoding):
+            for item in read_rows(path, encoding, columns):
                 if type(item) is ParsedRow:
                     if bad > max_errors:
                         continue
@@ -437,6 +441,26 @@ def _import_once(
         report.skipped_count = bad
         conn.execute(sa.update(Source).where(Source.id == source_id).values(row_count=total))
     return report
+
+
+def _imported_source(
+    conn: Connection, digests: FileDigests
+) -> sa.Row[str, str | None, int | None] | None:
+    """The Comtrade source already imported from this content (slug, file name, row count).
+
+    Matched on either digest: sources imported before files were identified by their content
+    hold the sha256 of the gzipped bytes.
+    """
+    return conn.execute(
+        sa.select(Source.slug, Source.file_name, Source.row_count)
+        .where(
+            Source.kind == "statistics_dataset",
+            Source.publisher == PUBLISHER,
+            Source.text_sha256.in_(sorted({digests.content, digests.stored})),
+        )
+        .order_by(Source.id)
+        .limit(1)
+    ).first()
 
 
 def _hint(bad: int, max_errors: int) -> str:

@@ -1,7 +1,9 @@
-"""Parse UN Comtrade CSV files, plain or gzipped, in the current and the legacy layout.
+"""Parse UN Comtrade files, plain or gzipped, comma- or tab-separated, in any layout Comtrade
+has published: each field's column is found by its header (``headers``), not by position.
 
-Pure: yields parsed rows and problems with their line numbers; knows nothing of the database.
-Must never hold more than one bounded line of the file in memory, whatever the file holds.
+Pure: yields parsed rows and problems with their line numbers, and a file's content digest;
+knows nothing of the database. Must never hold more than one bounded line (or block) of the
+file in memory, whatever the file holds.
 """
 
 from __future__ import annotations
@@ -9,73 +11,19 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from factdb.comtrade.headers import describe_headers, match_header, normalise
 from factdb.errors import UnknownLayout, UnreadableFile
 from factdb.vocabulary import TOTAL_COMMODITY
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Which column holds each field, by name; one per Comtrade layout."""
-
-    name: str
-    year: str
-    period: str | None
-    month: str | None
-    flow: str
-    reporter_code: str
-    reporter_iso: str
-    reporter_name: str
-    partner_code: str
-    partner_iso: str
-    partner_name: str
-    commodity_code: str
-    commodity_label: str
-    value: str
-    freq: str | None
-
-
-CURRENT = Layout(
-    name="current",
-    year="refYear",
-    period="period",
-    month="refMonth",
-    flow="flowCode",
-    reporter_code="reporterCode",
-    reporter_iso="reporterISO",
-    reporter_name="reporterDesc",
-    partner_code="partnerCode",
-    partner_iso="partnerISO",
-    partner_name="partnerDesc",
-    commodity_code="cmdCode",
-    commodity_label="cmdDesc",
-    value="primaryValue",
-    freq="freqCode",
-)
-LEGACY = Layout(
-    name="legacy",
-    year="Year",
-    period="Period",
-    month=None,
-    flow="Trade Flow Code",
-    reporter_code="Reporter Code",
-    reporter_iso="Reporter ISO",
-    reporter_name="Reporter",
-    partner_code="Partner Code",
-    partner_iso="Partner ISO",
-    partner_name="Partner",
-    commodity_code="Commodity Code",
-    commodity_label="Commodity",
-    value="Trade Value (US$)",
-    freq=None,
-)
 
 #: Comtrade flow codes, current letters and legacy numbers, to factdb's flows
 FLOWS = {
@@ -88,17 +36,13 @@ FLOWS = {
     "3": "re_export",
     "4": "re_import",
 }
-#: the columns a layout cannot do without (partnerDesc is optional in API extracts)
-REQUIRED = {
-    "current": ["refYear", "flowCode", "reporterCode", "partnerCode", "cmdCode", "primaryValue"],
-    "legacy": [
-        "Year",
-        "Trade Flow Code",
-        "Reporter Code",
-        "Partner Code",
-        "Commodity Code",
-        "Trade Value (US$)",
-    ],
+#: flows by normalised code or name, for files that give the flow as a word ("Re-Export")
+FLOW_NAMES = {
+    **{code.lower(): flow for code, flow in FLOWS.items()},
+    "import": "import",
+    "export": "export",
+    "reimport": "re_import",
+    "reexport": "re_export",
 }
 _MONEY = re.compile(r"^(\d+)(?:\.(\d{1,2})0*)?$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")
@@ -109,9 +53,13 @@ MAX_CENTS = 2**63 - 1
 MAX_CODE, MAX_LABEL = 20, 500
 #: the longest line read (characters); csv's own limit per field is 128 KiB
 LINE_LIMIT = 1 << 20
+#: bytes hashed at a time; small, so a corrupt gzip stream is located near its line
+HASH_BLOCK = 1 << 16
 #: gzip's failures mid-stream: cut short, bad header or CRC, corrupt deflate data
 _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: the delimiters a header line is tried with, the most frequent wins (ties: the first)
+DELIMITERS = ",\t;|"
 
 
 class ParsedRow(NamedTuple):
@@ -157,11 +105,68 @@ def open_binary(path: Path) -> io.BufferedReader | gzip.GzipFile:
     return gzip.GzipFile(path, "rb") if gzipped else path.open("rb")
 
 
+class FileDigests(NamedTuple):
+    """A file's sha256 digests: of its content (gunzipped), and of its bytes as stored."""
+
+    #: the file's identity: the same for a copy under another name or gzipped
+    content: str
+    #: differs from ``content`` only for a gzipped file
+    stored: str
+
+
+class _HashingReader(io.RawIOBase):
+    """A binary stream that hashes the bytes read through it, so one pass gives both digests."""
+
+    def __init__(self, stream: IO[bytes], digest: Any) -> None:
+        self.stream, self.digest = stream, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def file_digests(path: Path) -> FileDigests:
+    """The sha256 of the file's decompressed content and of its stored bytes, in one pass.
+
+    Reads a bounded block at a time, so memory stays flat; a corrupt gzip stream raises
+    UnreadableFile at the line it was met on.
+    """
+    content, stored = hashlib.sha256(), hashlib.sha256()
+    with path.open("rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            handle.seek(0)
+            while block := handle.read(HASH_BLOCK):
+                content.update(block)
+            digest = content.hexdigest()
+            return FileDigests(digest, digest)
+        handle.seek(0)
+        tee = _HashingReader(handle, stored)
+        lines = 0
+        try:
+            with gzip.GzipFile(fileobj=tee, mode="rb") as unzipped:
+                while block := unzipped.read(HASH_BLOCK):
+                    content.update(block)
+                    lines += block.count(b"\n")
+        except _GZIP_ERRORS as exc:
+            raise UnreadableFile(
+                f"{path}:{lines + 1}: the gzip stream is truncated or corrupt ({exc}); "
+                "download the file again"
+            ) from None
+        while tee.read(HASH_BLOCK):  # whatever follows the last gzip member
+            pass
+    return FileDigests(content.hexdigest(), stored.hexdigest())
+
+
 def text_encoding(head: bytes, encoding: str) -> str:
-    """The codec to read with: a UTF-16 byte-order mark wins; UTF-8's own mark is skipped."""
+    """The codec to read with: a UTF-16 or UTF-8 byte-order mark wins over ``encoding``."""
     if head.startswith(_UTF16_BOMS):
         return "utf-16"
-    if codecs.lookup(encoding).name == "utf-8":
+    if head.startswith(codecs.BOM_UTF8) or codecs.lookup(encoding).name == "utf-8":
         return "utf-8-sig"
     return encoding
 
@@ -230,24 +235,36 @@ def locate_decode_error(path: Path, encoding: str) -> tuple[int | None, str]:
     return None, "an undecodable byte"
 
 
-def detect_layout(header: list[str], file: str) -> tuple[Layout, dict[str, int]]:
-    """The layout of a header row and the index of every column in it."""
-    index = {name.strip(): i for i, name in enumerate(header)}
-    for layout in (CURRENT, LEGACY):
-        if all(column in index for column in REQUIRED[layout.name]):
-            return layout, index
-    for layout in (CURRENT, LEGACY):
-        present = [c for c in REQUIRED[layout.name] if c in index]
-        if len(present) >= 3:
-            missing = [c for c in REQUIRED[layout.name] if c not in index]
-            raise UnknownLayout(
-                f"{file}:1: header: the {layout.name} layout is missing column(s) "
-                f"{', '.join(missing)}"
-            )
-    raise UnknownLayout(
-        f"{file}:1: header: not a Comtrade file (expected columns such as refYear, "
-        "reporterCode, flowCode, primaryValue, or the legacy Year, Reporter Code, Trade Flow Code)"
-    )
+def find_columns(
+    header: list[str], file: str, overrides: Mapping[str, str] | None = None
+) -> dict[str, tuple[int, str]]:
+    """Each field's column in a header row: field -> (index, header as written).
+
+    A header Comtrade has published (headers.FIELDS, compared after ``normalise``) or one named
+    by ``--column``; a field that cannot be found is one error naming it and the headers seen.
+    """
+    try:
+        found = match_header(header, overrides)
+    except KeyError as exc:
+        field_name = str(exc.args[0])
+        raise UnknownLayout(
+            f"{file}:1: header: --column {field_name}={(overrides or {})[field_name]!r} names "
+            f"no column of this file; headers seen: {describe_headers(header)}"
+        ) from None
+    if found.missing:
+        raise UnknownLayout(
+            f"{file}:1: header: no column found for {', '.join(found.missing)}; "
+            f"headers seen: {describe_headers(header)}; if this is a Comtrade file that names "
+            "them differently, use --column FIELD=HEADER"
+        )
+    return found.columns
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a header line: Comtrade's CSV has commas, its bulk .txt files tabs."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def parse_cents(text: str) -> int:
@@ -295,24 +312,29 @@ def _slow_cents(text: str) -> int:
     raise ValueError(f"not an amount with at most two decimals: {text!r}")
 
 
-def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[ParsedRow | RowProblem]:
+def read_rows(
+    path: Path, encoding: str = "utf-8", columns: Mapping[str, str] | None = None
+) -> Iterator[ParsedRow | RowProblem]:
     """Stream a Comtrade file: a ParsedRow or a RowProblem per data line.
 
-    A file that cannot be read on (corrupt gzip, wrong encoding, an endless line or field)
-    raises UnreadableFile naming the line.
+    ``columns`` (field -> header) names the columns the known headers do not cover. A file that
+    cannot be read on (corrupt gzip, wrong encoding, an endless line or field) raises
+    UnreadableFile naming the line.
     """
     name = str(path)
     with open_text(path, encoding) as stream:
-        reader = csv.reader(bounded_lines(stream, path, encoding))
+        lines = bounded_lines(stream, path, encoding)
+        first = next(lines, None)
+        if first is None:
+            raise UnknownLayout(f"{name}:1: header: the file is empty")
+        reader = csv.reader(chain([first], lines), delimiter=sniff_delimiter(first))
         try:
             header = next(reader)
-        except StopIteration:
-            raise UnknownLayout(f"{name}:1: header: the file is empty") from None
         except csv.Error as exc:
             raise UnknownLayout(f"{name}:1: header: {exc}") from None
-        layout, index = detect_layout(header, name)
+        found = find_columns(header, name, columns)
         try:
-            yield from _rows(reader, layout, index, name)
+            yield from _rows(reader, found, name)
         except csv.Error as exc:
             raise UnreadableFile(
                 f"{name}:{reader.line_num}: row: {exc}; this is not a Comtrade CSV file"
@@ -320,19 +342,29 @@ def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[ParsedRow | RowPr
 
 
 def _rows(
-    reader: Any, layout: Layout, index: dict[str, int], name: str
+    reader: Any, found: dict[str, tuple[int, str]], name: str
 ) -> Iterator[ParsedRow | RowProblem]:
-    get = index.get
-    i_year, i_flow = index[layout.year], index[layout.flow]
-    i_rc, i_pc = index[layout.reporter_code], index[layout.partner_code]
-    i_cmd, i_value = index[layout.commodity_code], index[layout.value]
-    i_ri, i_rn = get(layout.reporter_iso), get(layout.reporter_name)
-    i_pi, i_pn = get(layout.partner_iso), get(layout.partner_name)
-    i_cl = get(layout.commodity_label)
-    i_month = get(layout.month) if layout.month else None
-    i_period = get(layout.period) if layout.period else None
-    i_freq = get(layout.freq) if layout.freq else None
-    width = max(index.values()) + 1
+    def index(field_name: str) -> int | None:
+        return found[field_name][0] if field_name in found else None
+
+    def header(field_name: str) -> str:
+        return found[field_name][1] if field_name in found else field_name
+
+    i_flow, i_rc = found["flow"][0], found["reporter_code"][0]
+    i_pc, i_cmd, i_value = found["partner_code"][0], found["commodity_code"][0], found["value"][0]
+    i_ri, i_rn = index("reporter_iso"), index("reporter_name")
+    i_pi, i_pn = index("partner_iso"), index("partner_name")
+    i_cl = index("commodity_label")
+    i_month, i_period, i_freq = index("month"), index("period"), index("freq")
+    # Without a year column the year is the period's first four digits.
+    year_from_period = "year" not in found
+    i_year = found["period" if year_from_period else "year"][0]
+    year_column = header("period" if year_from_period else "year")
+    month_column = header("month" if i_month is not None else "period")
+    flow_column, value_column = header("flow"), header("value")
+    rc_column, pc_column = header("reporter_code"), header("partner_code")
+    cmd_column, label_column = header("commodity_code"), header("commodity_label")
+    width = max(i for i, _ in found.values()) + 1
     codes: dict[str, str] = {}
     commodities: dict[str, str] = {}
     months: dict[tuple[str, ...], int] = {}
@@ -343,36 +375,37 @@ def _rows(
                 continue
             yield RowProblem(name, line, "row", f"{len(record)} fields, the header has {width}")
             continue
-        column = layout.year
+        column = year_column
         try:
-            year = int(record[i_year])
+            raw = record[i_year]
+            year = int(raw[:4] if year_from_period else raw)
             if not 1900 <= year <= 2100:
                 raise ValueError(f"year {year} out of range")
-            column = layout.month or layout.period or layout.year
+            column = month_column
             month_key = (
                 record[i_freq] if i_freq is not None else "",
                 record[i_month] if i_month is not None else "",
                 record[i_period] if i_period is not None else "",
-                record[i_year],
+                raw,
             )
             month = months.get(month_key)
             if month is None:
-                month = months[month_key] = _month(record, layout, i_month, i_period, i_freq, year)
-            column = layout.flow
+                month = months[month_key] = _month(*month_key[:3], year)
+            column = flow_column
             flow = FLOWS.get(record[i_flow])
             if flow is None:
-                flow = FLOWS.get(record[i_flow].strip())
+                flow = FLOW_NAMES.get(normalise(record[i_flow]))
                 if flow is None:
                     raise ValueError(f"unknown flow code {record[i_flow]!r}")
-            column = layout.reporter_code
+            column = rc_column
             raw = record[i_rc]
             reporter = codes.get(raw) or codes.setdefault(raw, _code(raw))
-            column = layout.partner_code
+            column = pc_column
             raw = record[i_pc]
             partner = codes.get(raw) or codes.setdefault(raw, _code(raw))
             if partner == reporter:
                 raise ValueError("the partner is the reporter itself")
-            column = layout.commodity_code
+            column = cmd_column
             raw = record[i_cmd]
             commodity = commodities.get(raw)
             if commodity is None:
@@ -382,9 +415,9 @@ def _rows(
                 commodities[raw] = commodity
             label = (record[i_cl] or None) if i_cl is not None else None
             if label is not None and len(label) > MAX_LABEL:
-                column = layout.commodity_label
+                column = label_column
                 raise ValueError(f"commodity label longer than {MAX_LABEL} characters")
-            column = layout.value
+            column = value_column
             cents = parse_cents(record[i_value].strip())
         except ValueError as exc:
             yield RowProblem(name, line, column, str(exc))
@@ -419,28 +452,33 @@ def _code(text: str) -> str:
     return code
 
 
-def _month(
-    record: list[str],
-    layout: Layout,
-    i_month: int | None,
-    i_period: int | None,
-    i_freq: int | None,
-    year: int,
-) -> int:
-    """0 for a year; 1-12 for a month (current: refMonth, 52 = annual; legacy: YYYYMM)."""
-    if layout is CURRENT:
-        freq = record[i_freq].strip().upper() if i_freq is not None else ""
-        raw = record[i_month].strip() if i_month is not None else ""
-        if freq == "A" or raw in ("", "0", "52"):
+def _month(freq: str, month_text: str, period_text: str, year: int) -> int:
+    """0 for a year; 1-12 for a month.
+
+    ``freqCode`` A is the year; else ``refMonth`` (52 or empty: the year) where the file has
+    it, else the period: YYYY, YYYYMM, or the period id YYYYMMDD, which is the same for a year
+    and its January, so it needs ``freqCode``.
+    """
+    freq = freq.strip().upper()
+    if freq == "A":
+        return 0
+    raw = month_text.strip()
+    if raw:
+        if raw in ("0", "52"):
             return 0
         month = int(raw)
     else:
-        raw = record[i_period].strip() if i_period is not None else str(year)
-        if len(raw) == 4:
+        raw = period_text.strip()
+        if not raw or raw == str(year):
             return 0
-        if len(raw) != 6 or int(raw[:4]) != year:
+        if not raw.isdigit() or len(raw) not in (6, 8) or int(raw[:4]) != year:
             raise ValueError(f"period {raw!r} is not YYYY or YYYYMM of year {year}")
-        month = int(raw[4:])
+        if len(raw) == 8 and freq != "M":
+            raise ValueError(
+                f"period {raw!r} is a period id (YYYYMMDD), the same for a year and its "
+                "January; the file needs a freqCode column (A or M)"
+            )
+        month = int(raw[4:6])
     if not 1 <= month <= 12:
         raise ValueError(f"month {month} out of range")
     return month
