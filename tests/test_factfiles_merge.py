@@ -14,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from factdb import migrate
 from factdb.comtrade.importer import import_file
 from factdb.db import make_engine
 from factdb.errors import FactFileError
 from factdb.factfiles.loader import bundled_seeds, load
+from factdb.models import metadata
 from tests.conftest import Templates, create_pg_database, drop_pg_database
-from tests.factfiles_helpers import ARTICLE, ARTICLE_SOURCE, edit
+from tests.factfiles_helpers import ARTICLE, ARTICLE_SOURCE, copy_seeds, edit
 from tests.test_comtrade import CURRENT, current_row
 from tests.test_factfiles_loader import snapshot
 
@@ -316,3 +318,76 @@ def test_every_order_of_loads_and_imports_reaches_the_same_views(
     assert any("'turkey'" in row and "Bulgaria" in row for row in results[0]["v_trade"])
     for other in results[1:]:
         assert other == results[0]
+
+
+# --- databases loaded before declarations were recorded -----------------------------------
+
+DECLARATION_TABLES = {
+    "entity_declarations",
+    "entity_alias_declarations",
+    "entity_identifier_declarations",
+}
+
+
+def older_tables(engine: Engine) -> dict[str, list[str]]:
+    """Every row of every table older than the declarations, sorted."""
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(map(repr, conn.execute(sa.select(table))))
+            for table in metadata.sorted_tables
+            if table.name not in DECLARATION_TABLES
+        }
+
+
+def declarers(engine: Engine, slug: str) -> list[tuple[str, str | None]]:
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                sa.text(
+                    "SELECT s.slug, d.file FROM entity_declarations d "
+                    "JOIN entities e ON e.id = d.entity_id JOIN sources s ON s.id = d.source_id "
+                    "WHERE e.slug = :slug ORDER BY s.slug"
+                ),
+                {"slug": slug},
+            )
+        ]
+
+
+def test_the_upgrade_credits_entities_to_the_sources_quoting_them(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    import_file(seeded, comtrade(tmp_path))
+    migrate.downgrade(seeded, "0004")
+    before = older_tables(seeded)
+    migrate.upgrade(seeded)
+    assert older_tables(seeded) == before  # no fact changed
+    assert declarers(seeded, "japan") == [(ARTICLE_SOURCE, None)]
+    # a source that quotes an entity it does not declare is credited until its next load
+    assert [s for s, _ in declarers(seeded, "shigeru-ishiba")] == [
+        ARTICLE_SOURCE,
+        "mofa-japan-bulgaria-summit-2025",
+    ]
+    with seeded.connect() as conn:
+        linked = conn.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM entity_alias_declarations), "
+                "(SELECT count(*) FROM entity_identifier_declarations)"
+            )
+        ).one()
+    assert linked[0] > 0 and linked[1] > 0
+    # a file naming japan and nothing more takes nothing away from what was there before
+    japan = entity(seeded, "japan")
+    load(seeded, [fact_file(tmp_path / "f", "f.yaml", "names-japan", NAME_ONLY)])
+    assert entity(seeded, "japan") == japan
+    # the next load of the declaring file replaces what it was credited with
+    seeds = copy_seeds(tmp_path)
+    edit(seeds / f"{ARTICLE}.yaml", "    aliases:\n      - {name: 日本, language: ja}\n", "")
+    report = load(seeded, [seeds])
+    assert report.tables["entity_aliases"].deleted == 1
+    assert entity(seeded, "japan")["aliases"] is None
+    assert declarers(seeded, "japan") == [
+        (ARTICLE_SOURCE, f"{ARTICLE}.yaml"),
+        ("names-japan", "f.yaml"),
+    ]
+    assert [s for s, _ in declarers(seeded, "shigeru-ishiba")] == [ARTICLE_SOURCE]
