@@ -391,3 +391,19 @@ def test_the_upgrade_credits_entities_to_the_sources_quoting_them(
         ("names-japan", "f.yaml"),
     ]
     assert [s for s, _ in declarers(seeded, "shigeru-ishiba")] == [ARTICLE_SOURCE]
+
+
+def test_an_entity_a_file_declares_is_never_taken_over(migrated: Engine, tmp_path: Path) -> None:
+    """Even with nothing but imported trade rows and a code, it is a declared entity."""
+    body = (
+        "entities:\n"
+        '  - {slug: deutschland, kind: country, name: Germany, identifiers: {m49: "276"}}\n'
+    )
+    load(migrated, [fact_file(tmp_path / "a", "a.yaml", "one", body)])
+    import_file(migrated, comtrade(tmp_path))
+    other = fact_file(tmp_path / "b", "b.yaml", "two", body.replace("deutschland", "germany"))
+    assert problems_of(migrated, [other], tmp_path / "b") == [
+        "b.yaml:7:70: entities[0].identifiers.m49: m49 '276' is already held by entity "
+        "'deutschland' (declared by source 'one' at a.yaml:7); refer to 'deutschland' by slug "
+        "or give it up first"
+    ]

@@ -204,8 +204,9 @@ def import_matches(ident: Any) -> sa.ColumnElement[bool]:
 def imported_only(entity_id: Any) -> sa.ColumnElement[bool]:
     """An entity an import created and nothing but imported trade rows and identifiers use.
 
-    Such an entity carries no evidence, name, role, event, relation or fact-file trade row, so
-    a fact file declaring the same identifier may take it over without losing anything.
+    Such an entity carries no evidence, name, declaration, role, event, relation or fact-file
+    trade row, so a fact file declaring the same identifier may take it over without losing
+    anything (an entity a file declares is never taken over).
     """
     trade = TradeFlow.__table__
     unused = [

@@ -363,13 +363,18 @@ class Writer:
         existing: dict[tuple[Any, ...], tuple[int, int]] = {}
         for clause in In(link.c.source_id, source_ids).clauses():
             for row in self.conn.execute(
-                sa.select(link.c.id, link.c.source_id, table.c.id.label("row_id"), table)
+                sa.select(
+                    link.c.id.label("link_id"),
+                    link.c.source_id,
+                    table.c.id.label("row_id"),
+                    *(table.c[c] for c in columns),
+                )
                 .select_from(link)
                 .join(table, table.c.id == link.c[target])
                 .where(clause)
             ).mappings():
                 key = (row["source_id"], *(_plain(row[c]) for c in columns))
-                existing[key] = (row["id"], row["row_id"])
+                existing[key] = (row["link_id"], row["row_id"])
         stale = [existing[key] for key in existing if key not in wanted]
         self.report.tables[link.name].deleted += self._delete_ids(link, [i for i, _ in stale])
         orphans = In(table.c.id, sorted({row_id for _, row_id in stale}))
