@@ -26,6 +26,10 @@ TABLES = {
     "facility, region, sector, product, field or group of unnamed members",
     "entity_aliases": "another name, with its language (`und` when unknown)",
     "entity_identifiers": "ISO 3166 alpha-2/alpha-3, UN M49, Wikidata QID, HS code ...",
+    "entity_declarations": "one source's declaration of an entity: kind, name, description "
+    "(NULL: none given), and the fact file's name and line it was last loaded from",
+    "entity_alias_declarations": "a source whose fact file declares an alias",
+    "entity_identifier_declarations": "a source whose fact file declares an identifier",
     "roles": "a person's title in an organisation or country, valid from/to with precision",
     "events": "something that happened, start/end with precision (day, month, year, unknown), "
     "location, parent, CAMEO code",

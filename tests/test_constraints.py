@@ -65,6 +65,9 @@ VALID: dict[str, dict[str, Any]] = {
         "valid_from_precision": "unknown",
         "rank": "normal",
     },
+    "entity_declarations": {"entity_id": 1, "source_id": 1, "kind": "country", "name": "B"},
+    "entity_alias_declarations": {"alias_id": 1, "source_id": 1},
+    "entity_identifier_declarations": {"identifier_id": 1, "source_id": 1},
     "evidence": {
         "fingerprint": "f" * 64,
         "source_id": 1,
@@ -326,6 +329,36 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "evidence",
         {"fingerprint": "a" * 64, "event_id": None, "relation_id": 77},
     ),
+    ("ck_entity_declarations_kind", "entity_declarations", {"entity_id": 2, "kind": "planet"}),
+    ("uq_entity_declarations_entity_id_source_id", "entity_declarations", {}),
+    ("fk_entity_declarations_entity_id_entities", "entity_declarations", {"entity_id": 77}),
+    ("fk_entity_declarations_source_id_sources", "entity_declarations", {"source_id": 77}),
+    ("uq_entity_alias_declarations_alias_id_source_id", "entity_alias_declarations", {}),
+    (
+        "fk_entity_alias_declarations_alias_id_entity_aliases",
+        "entity_alias_declarations",
+        {"alias_id": 77},
+    ),
+    (
+        "fk_entity_alias_declarations_source_id_sources",
+        "entity_alias_declarations",
+        {"source_id": 77},
+    ),
+    (
+        "uq_entity_identifier_declarations_identifier_id_source_id",
+        "entity_identifier_declarations",
+        {},
+    ),
+    (
+        "fk_entity_identifier_declarations_identifier_id_entity_identifiers",
+        "entity_identifier_declarations",
+        {"identifier_id": 77},
+    ),
+    (
+        "fk_entity_identifier_declarations_source_id_sources",
+        "entity_identifier_declarations",
+        {"source_id": 77},
+    ),
 ]
 
 
@@ -361,7 +394,14 @@ def _insert_valid(conn: Connection) -> None:
         .insert()
         .values({**VALID["trade_flows"], "id": 2, "flow": "import", "slug": "t2"})
     )
-    for name in ("trade_derivations", "relations", "evidence"):
+    for name in (
+        "trade_derivations",
+        "relations",
+        "evidence",
+        "entity_declarations",
+        "entity_alias_declarations",
+        "entity_identifier_declarations",
+    ):
         conn.execute(T[name].insert().values(VALID[name]))
 
 

@@ -186,7 +186,8 @@ def test_an_identifier_held_in_the_database_is_named(migrated: Engine, tmp_path:
     )
     assert refused(migrated, [second]) == [
         "f.yaml:7:69: entities[0].identifiers.iso3166_alpha3: iso3166_alpha3 'DEU' is already "
-        "held by entity 'x' (in the database); refer to 'x' by slug or give it up first"
+        "held by entity 'x' (declared by source 'one' at f.yaml:7); refer to 'x' by slug or "
+        "give it up first"
     ]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from factdb.factfiles.validate import (
     Catalog,
+    StoredDeclaration,
     ValidFile,
 )
 from factdb.factkinds import OWNED
@@ -30,6 +31,11 @@ from factdb.models import (
     Source,
     TradeFlow,
 )
+from factdb.models.entities import EntityDeclaration, EntityIdentifierDeclaration
+from factdb.vocabulary import IdentifierScheme
+
+#: the schemes imports match trade rows' countries by (``factdb import comtrade``)
+IMPORT_SCHEMES = (IdentifierScheme.M49.value, IdentifierScheme.ISO3166_ALPHA3.value)
 
 #: keys bound per statement in an IN list (SQLite allows 32,766 parameters, PostgreSQL 65,535)
 KEYS_PER_STATEMENT = 5_000
@@ -118,19 +124,95 @@ def read_catalog(conn: Connection, files: Sequence[ValidFile] = ()) -> Catalog:
         catalog.imported_entities.update(
             conn.scalars(sa.select(ent.c.slug).where(clause, imported_only(ent.c.id)))
         )
+    _read_declarations(conn, catalog, files)
     return catalog
+
+
+def _read_declarations(conn: Connection, catalog: Catalog, files: Sequence[ValidFile]) -> None:
+    """Who declares the entities and identifiers the files declare, and which identifiers the
+    files stop declaring that an import still matches trade rows by."""
+    ent, src = Entity.__table__, Source.__table__
+    decl = EntityDeclaration.__table__
+    slugs = {entity.slug for valid in files for entity in valid.spec.entities}
+    slugs |= {  # and the entities holding what they declare, to name them in errors
+        holder
+        for valid in files
+        for entity in valid.spec.entities
+        for scheme, value in entity.identifiers.items()
+        if (holder := catalog.identifiers.get((scheme.value, value))) is not None
+    }
+    for clause in In(ent.c.slug, slugs).clauses():
+        for row in conn.execute(
+            sa.select(
+                ent.c.slug,
+                src.c.slug.label("source"),
+                decl.c.kind,
+                decl.c.name,
+                decl.c.description,
+                decl.c.file,
+                decl.c.line,
+            )
+            .select_from(decl)
+            .join(ent, ent.c.id == decl.c.entity_id)
+            .join(src, src.c.id == decl.c.source_id)
+            .where(clause)
+        ):
+            catalog.entity_declarations.setdefault(row.slug, {})[row.source] = StoredDeclaration(
+                row.source, str(row.kind), row.name, row.description, row.file, row.line
+            )
+    ident, link = EntityIdentifier.__table__, EntityIdentifierDeclaration.__table__
+    declares = {
+        valid.spec.source.slug: {
+            (scheme.value, value)
+            for entity in valid.spec.entities
+            for scheme, value in entity.identifiers.items()
+        }
+        for valid in files
+    }
+    dropped: set[int] = set()
+    for identifier_id, scheme, value, source in conn.execute(
+        sa.select(ident.c.id, ident.c.scheme, ident.c.value, src.c.slug)
+        .select_from(link)
+        .join(ident, ident.c.id == link.c.identifier_id)
+        .join(src, src.c.id == link.c.source_id)
+    ):
+        key = (str(scheme), value)
+        catalog.identifier_sources.setdefault(key, set()).add(source)
+        if source in declares and key not in declares[source] and key[0] in IMPORT_SCHEMES:
+            dropped.add(identifier_id)
+    for clause in In(ident.c.id, dropped).clauses():
+        for scheme, value in conn.execute(
+            sa.select(ident.c.scheme, ident.c.value).where(clause, import_matches(ident))
+        ):
+            catalog.import_identifiers.add((str(scheme), value))
+
+
+def import_matches(ident: Any) -> sa.ColumnElement[bool]:
+    """An identifier an import matches trade rows by: an M49 or ISO alpha-3 code of an entity
+    with imported trade rows. A fact file that stops declaring it must not remove it."""
+    trade = TradeFlow.__table__
+    imported = trade.c.slug.is_(None)
+    return sa.and_(
+        ident.c.scheme.in_(IMPORT_SCHEMES),
+        sa.or_(
+            sa.exists().where(imported, trade.c.reporter_id == ident.c.entity_id),
+            sa.exists().where(imported, trade.c.partner_id == ident.c.entity_id),
+        ),
+    )
 
 
 def imported_only(entity_id: Any) -> sa.ColumnElement[bool]:
     """An entity an import created and nothing but imported trade rows and identifiers use.
 
-    Such an entity carries no evidence, name, role, event, relation or fact-file trade row, so
-    a fact file declaring the same identifier may take it over without losing anything.
+    Such an entity carries no evidence, name, declaration, role, event, relation or fact-file
+    trade row, so a fact file declaring the same identifier may take it over without losing
+    anything (an entity a file declares is never taken over).
     """
     trade = TradeFlow.__table__
     unused = [
         (Evidence.__table__, ("entity_id",)),
         (EntityAlias.__table__, ("entity_id",)),
+        (EntityDeclaration.__table__, ("entity_id",)),
         (Role.__table__, ("person_id", "organisation_id")),
         (EventParticipant.__table__, ("entity_id",)),
         (Event.__table__, ("location_id",)),

@@ -92,6 +92,30 @@ class Catalog:
     identifiers: dict[tuple[str, str], str] = field(default_factory=dict)
     #: slugs of entities an import created and nothing else uses: fact files may take them over
     imported_entities: set[str] = field(default_factory=set)
+    #: entity slug -> source slug -> what that source's file declared (as last loaded)
+    entity_declarations: dict[str, dict[str, StoredDeclaration]] = field(default_factory=dict)
+    #: (scheme, value) -> slugs of the sources whose files declare that identifier
+    identifier_sources: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    #: identifiers an import matches trade rows by, among those the files being loaded stop
+    #: declaring: they stay
+    import_identifiers: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class StoredDeclaration:
+    """One source's declaration of an entity, as the database holds it."""
+
+    source: str
+    kind: str
+    name: str
+    description: str | None
+    #: the fact file and line it was loaded from (None when recorded before they were)
+    file: str | None
+    line: int | None
+
+    def where(self) -> str:
+        at = f"at {self.file}:{self.line}" if self.file else "(no file recorded)"
+        return f"source {self.source!r} {at}"
 
 
 @dataclass(frozen=True)
@@ -128,6 +152,9 @@ class Plan:
     entity_refs: dict[str, str]
     #: imported entity slug -> the declared entity slug that takes it over
     takeovers: dict[str, str] = field(default_factory=dict)
+    #: declared entity slug -> the columns a load sets (``description`` only when it changes
+    #: by rule: given by some source, or no longer given by the only sources that gave it)
+    entity_values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -177,12 +204,14 @@ def check_files(paths: list[Path]) -> tuple[list[ValidFile], list[Problem]]:
 def resolve(files: list[ValidFile], catalog: Catalog) -> tuple[Plan | None, list[Problem]]:
     """Resolve references across ``files`` and the catalog; fast, so it may run under a lock."""
     refs, problems, takeovers = _resolve(files, catalog)
+    values, entity_problems = _merge_entities(files, catalog, takeovers)
+    problems += entity_problems
     problems += _check_event_cycles(files, catalog)
     problems += _check_cross_derivation_cycles(files)
     problems = _sorted(problems)
     if problems:
         return None, problems
-    return Plan(files, refs, takeovers), []
+    return Plan(files, refs, takeovers, values), []
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -439,10 +468,6 @@ def _suggest(name: str, candidates: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _entity_signature(entity: EntitySpec) -> str:
-    return entity.model_dump_json()
-
-
 def _resolve(
     files: list[ValidFile], catalog: Catalog
 ) -> tuple[dict[str, str], list[Problem], dict[str, str]]:
@@ -450,26 +475,19 @@ def _resolve(
 
     Returns the references, the problems and the imported entities that declared ones take
     over (an identifier held by an entity an import created moves to the declared entity).
+    An entity may be declared by several files: what they say is merged (``_merge_entities``
+    checks that they agree).
     """
     problems: list[Problem] = []
     declared: dict[str, tuple[ValidFile, Path_, EntitySpec]] = {}
     names: dict[str, set[str]] = {k: set(v) for k, v in catalog.entity_names.items()}
     identifiers: dict[tuple[str, str], tuple[str, ValidFile, Path_]] = {}
+    load_keys = _load_identifiers(files)
+    loaded = {valid.spec.source.slug for valid in files}
     for valid in files:
         for index, entity in enumerate(valid.spec.entities):
             path: Path_ = ("entities", index, "slug")
-            if entity.slug in declared:
-                other, _, first = declared[entity.slug]
-                if _entity_signature(first) != _entity_signature(entity):
-                    problems.append(
-                        valid.doc.problem(
-                            path,
-                            f"entity {entity.slug!r} is declared differently in {other.path}; "
-                            "declare it once and refer to it by slug",
-                        )
-                    )
-                continue
-            declared[entity.slug] = (valid, path, entity)
+            declared.setdefault(entity.slug, (valid, path, entity))
             for alias in entity.aliases:
                 alias_name = alias if isinstance(alias, str) else alias.name
                 names.setdefault(alias_name, set()).add(entity.slug)
@@ -489,16 +507,20 @@ def _resolve(
                         )
                     )
     takeovers: dict[str, str] = {}
-    for (scheme_name, value), (slug, valid, id_path) in identifiers.items():
-        holder = catalog.identifiers.get((scheme_name, value))
-        if holder is None or holder == slug or holder in declared:
-            continue  # free, already this entity's, or moved by the files being loaded
+    for id_key, (slug, valid, id_path) in identifiers.items():
+        scheme_name, value = id_key
+        holder = catalog.identifiers.get(id_key)
+        if holder is None or holder == slug or id_key in load_keys.get(holder, set()):
+            continue  # free, already this entity's, or a conflict within the files (above)
+        if not _stays(id_key, holder, catalog, loaded, load_keys):
+            continue  # the files being loaded were the last to declare it for its holder
         if holder in catalog.imported_entities and takeovers.get(holder, slug) == slug:
             takeovers[holder] = slug
             continue
-        reason = (
-            f"which {takeovers[holder]!r} takes over" if holder in takeovers else "in the database"
-        )
+        if holder in takeovers:
+            reason = f"which {takeovers[holder]!r} takes over"
+        else:
+            reason = _held_because(id_key, holder, catalog, loaded)
         problems.append(
             valid.doc.problem(
                 id_path,
@@ -737,3 +759,144 @@ def _check_fact_refs(
                     )
                 )
     return problems
+
+
+# --- entities declared by several files -----------------------------------------------------
+
+
+def _load_identifiers(files: list[ValidFile]) -> dict[str, set[tuple[str, str]]]:
+    """Entity slug -> the identifiers the files being loaded declare for it."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for valid in files:
+        for entity in valid.spec.entities:
+            keys = out.setdefault(entity.slug, set())
+            keys.update((scheme.value, value) for scheme, value in entity.identifiers.items())
+    return out
+
+
+def _stays(
+    key: tuple[str, str],
+    holder: str,
+    catalog: Catalog,
+    loaded: set[str],
+    load_keys: dict[str, set[tuple[str, str]]],
+) -> bool:
+    """Whether ``holder`` keeps the identifier after the load: the files declare it for it, a
+    source not being loaded declares it, no source was recorded to declare it (an import's, or
+    older than the records), or an import matches trade rows by it."""
+    if key in load_keys.get(holder, set()):
+        return True
+    sources = catalog.identifier_sources.get(key)
+    if not sources or sources - loaded:
+        return True
+    return key in catalog.import_identifiers
+
+
+def _held_because(key: tuple[str, str], holder: str, catalog: Catalog, loaded: set[str]) -> str:
+    """Why ``holder`` keeps an identifier, for an error message."""
+    others = sorted(catalog.identifier_sources.get(key, set()) - loaded)
+    if others:
+        stored = catalog.entity_declarations.get(holder, {}).get(others[0])
+        return f"declared by {stored.where()}" if stored else f"declared by source {others[0]!r}"
+    if key in catalog.import_identifiers:
+        return "imported trade rows are matched by it"
+    return "in the database"
+
+
+def _merge_entities(
+    files: list[ValidFile], catalog: Catalog, takeovers: dict[str, str]
+) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Merge what the files and the stored declarations of other sources say of each entity.
+
+    Aliases and identifiers add up. ``kind``, ``name`` and a given ``description`` must agree
+    across every declaration (a file that omits the description leaves it to the others), and
+    an entity holds one identifier per scheme. Returns the columns to write per entity.
+    """
+    problems: list[Problem] = []
+    loaded = {valid.spec.source.slug for valid in files}
+    load_keys = _load_identifiers(files)
+    held: dict[str, list[tuple[str, str]]] = {}
+    for key, holder in sorted(catalog.identifiers.items()):
+        held.setdefault(holder, []).append(key)
+    by_slug: dict[str, list[tuple[ValidFile, int, EntitySpec]]] = {}
+    for valid in files:
+        first_at: dict[str, int] = {}
+        for index, entity in enumerate(valid.spec.entities):
+            if entity.slug in first_at:
+                line = valid.doc.position(("entities", first_at[entity.slug]))[0]
+                problems.append(
+                    valid.doc.problem(
+                        ("entities", index, "slug"),
+                        f"entity {entity.slug!r} is declared twice in this file (also at line "
+                        f"{line}); declare it once",
+                    )
+                )
+                continue
+            first_at[entity.slug] = index
+            by_slug.setdefault(entity.slug, []).append((valid, index, entity))
+
+    def at(valid: ValidFile, path: Path_) -> str:
+        return f"{valid.path}:{valid.doc.position(path)[0]}"
+
+    values: dict[str, dict[str, Any]] = {}
+    for slug, local in by_slug.items():
+        stored = catalog.entity_declarations.get(slug, {})
+        others = [stored[source] for source in sorted(stored) if source not in loaded]
+        agreed: dict[str, Any] = {}
+        for name, advice in SCALAR_ADVICE.items():
+            first: tuple[Any, str] | None = next(
+                ((getattr(d, name), d.where()) for d in others if getattr(d, name) is not None),
+                None,
+            )
+            for valid, index, entity in local:
+                value = getattr(entity, name)
+                if value is None:
+                    continue
+                path: Path_ = ("entities", index, name)
+                if first is None:
+                    first = (value, at(valid, path))
+                elif str(value) != str(first[0]):
+                    problems.append(
+                        valid.doc.problem(
+                            path,
+                            f"entity {slug!r} has {name} {str(value)!r} here but "
+                            f"{str(first[0])!r} in {first[1]}; {advice}",
+                        )
+                    )
+            agreed[name] = None if first is None else first[0]
+        gave_one = any(stored[source].description for source in stored if source in loaded)
+        if agreed["description"] is None and not gave_one and slug in catalog.entity_slugs:
+            del agreed["description"]  # nobody gives one and none of these gave the one held
+        values[slug] = agreed
+
+        schemes: dict[str, tuple[str, str]] = {}
+        for key in held.get(slug, []):
+            if key not in load_keys.get(slug, set()) and _stays(
+                key, slug, catalog, loaded, load_keys
+            ):
+                schemes.setdefault(key[0], (key[1], _held_because(key, slug, catalog, loaded)))
+        for imported, target in sorted(takeovers.items()):
+            if target == slug:
+                for key in held.get(imported, []):
+                    schemes.setdefault(key[0], (key[1], f"moved from imported entity {imported!r}"))
+        for valid, index, entity in local:
+            for scheme, value in entity.identifiers.items():
+                path = ("entities", index, "identifiers", scheme.value)
+                kept, where = schemes.setdefault(scheme.value, (value, at(valid, path)))
+                if kept != value:
+                    problems.append(
+                        valid.doc.problem(
+                            path,
+                            f"entity {slug!r} would hold two {scheme.value} codes: {value!r} "
+                            f"here and {kept!r} ({where}); an entity has one code per scheme",
+                        )
+                    )
+    return values, problems
+
+
+#: the entity columns every declaration must agree on -> what to do when they do not
+SCALAR_ADVICE = {
+    "kind": "an entity has one kind: make the declarations agree",
+    "name": "give every declaration the same name (list the others as aliases)",
+    "description": "give the same description, or omit it here",
+}

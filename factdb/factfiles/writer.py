@@ -8,6 +8,7 @@ declared entity takes over. This module neither opens transactions nor retries: 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,13 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from factdb.errors import FactFileError
-from factdb.factfiles.catalog import In, Where, each_clause, imported_only
+from factdb.factfiles.catalog import In, Where, each_clause, import_matches, imported_only
 from factdb.factfiles.reader import Path_
 from factdb.factfiles.schema import MAX_MONEY, EntitySpec, FactFile, PartialDate
 from factdb.factfiles.validate import (
     Plan,
     ValidFile,
     fact_paths,
+    limit_of,
 )
 from factdb.factkinds import BY_NAME, FACT_KINDS, OWNED
 from factdb.models import (
@@ -42,12 +44,20 @@ from factdb.models import (
     TradeDerivation,
     TradeFlow,
 )
+from factdb.models.entities import (
+    EntityAliasDeclaration,
+    EntityDeclaration,
+    EntityIdentifierDeclaration,
+)
 
 TABLE_ORDER = [
     "sources",
     "entities",
+    "entity_declarations",
     "entity_aliases",
+    "entity_alias_declarations",
     "entity_identifiers",
+    "entity_identifier_declarations",
     "roles",
     "events",
     "event_participants",
@@ -239,14 +249,15 @@ class Writer:
             self._link(Event, self._slug_id(Event, event.slug), "parent_id", parent)
 
     def _entities(self) -> None:
+        """Entities merge what every declaring source says: the entity row gets the agreed
+        columns (``plan.entity_values``), each loaded source's declarations become what its
+        file says, and an alias or identifier goes only when its last declaring source stops
+        declaring it (an identifier an import matches trade rows by stays)."""
         declared: dict[str, EntitySpec] = {}
         for valid in self.plan.files:
             for entity in valid.spec.entities:
                 declared.setdefault(entity.slug, entity)
-        rows = [
-            {"slug": e.slug, "kind": e.kind, "name": e.name, "description": e.description}
-            for e in declared.values()
-        ]
+        rows = [{"slug": slug, **self.plan.entity_values[slug]} for slug in declared]
         ids = self.sync(Entity, ("slug",), rows, lookup=In(Entity.slug, list(declared)))
         self.entity_ids = {slug: _id(ids[(slug,)]) for slug in declared}
         refs = set(self.plan.entity_refs.values()) - set(self.entity_ids)
@@ -258,32 +269,134 @@ class Writer:
         for imported, slug in self.plan.takeovers.items():
             self._take_over(imported, self.entity_ids[slug])
             self.report.takeovers[imported] = slug
-        declared_ids = [self.entity_ids[s] for s in declared]
-        aliases, identifiers = [], []
-        for slug, entity in declared.items():
-            for alias in entity.aliases:
-                name, language = (
-                    (alias, "und") if isinstance(alias, str) else (alias.name, alias.language)
+        self._declarations()
+
+    def _declarations(self) -> None:
+        source_ids = [self.source_ids[valid.spec.source.slug] for valid in self.plan.files]
+        entities: list[dict[str, Any]] = []
+        aliases: set[tuple[Any, ...]] = set()
+        identifiers: set[tuple[Any, ...]] = set()
+        file_length = limit_of(EntityDeclaration.file)
+        for valid in self.plan.files:
+            source_id = self.source_ids[valid.spec.source.slug]
+            for index, entity in enumerate(valid.spec.entities):
+                entity_id = self.entity_ids[entity.slug]
+                entities.append(
+                    {
+                        "entity_id": entity_id,
+                        "source_id": source_id,
+                        "kind": entity.kind,
+                        "name": entity.name,
+                        "description": entity.description,
+                        # the file's name, not its path: the same file loaded from another
+                        # directory (a checkout, a copy) is the same declaration
+                        "file": valid.path.name[:file_length],
+                        "line": valid.doc.position(("entities", index))[0],
+                    }
                 )
-                aliases.append(
-                    {"entity_id": self.entity_ids[slug], "name": name, "language": language}
-                )
-            for scheme, value in entity.identifiers.items():
-                identifiers.append(
-                    {"entity_id": self.entity_ids[slug], "scheme": scheme, "value": value}
-                )
-        self.sync(
-            EntityAlias,
-            ("entity_id", "name", "language"),
-            aliases,
-            scope=In(EntityAlias.entity_id, declared_ids),
+                for alias in entity.aliases:
+                    name, language = (
+                        (alias, "und") if isinstance(alias, str) else (alias.name, alias.language)
+                    )
+                    aliases.add((source_id, entity_id, name, language))
+                for scheme, value in entity.identifiers.items():
+                    identifiers.add((source_id, entity_id, scheme.value, value))
+        self._sync_declarations(entities, source_ids)
+        self._declared_rows(
+            EntityAlias, ("entity_id", "name", "language"), EntityAliasDeclaration, aliases
         )
-        self.sync(
+        self._declared_rows(
             EntityIdentifier,
-            ("scheme", "value"),
+            ("entity_id", "scheme", "value"),
+            EntityIdentifierDeclaration,
             identifiers,
-            scope=In(EntityIdentifier.entity_id, declared_ids),
+            stays=import_matches(EntityIdentifier.__table__),
         )
+
+    def _sync_declarations(self, rows: list[dict[str, Any]], source_ids: list[int]) -> None:
+        """``sync`` for the loaded sources' entity declarations, without asking for the new
+        rows' ids: nothing links to a declaration, and one declaration per declared entity
+        would double the cost of a large load's inserts."""
+        table = cast(sa.Table, EntityDeclaration.__table__)
+        counts = self.report.tables[table.name]
+        existing: dict[tuple[int, int], Any] = {}
+        for clause in In(table.c.source_id, source_ids).clauses():
+            for row in self.conn.execute(sa.select(table).where(clause)).mappings():
+                existing[(row["entity_id"], row["source_id"])] = row
+        new, kept = [], set()
+        for values in rows:
+            key = (values["entity_id"], values["source_id"])
+            current = existing.get(key)
+            if current is None:
+                new.append(values)
+                continue
+            kept.add(key)
+            changed = {c: v for c, v in values.items() if not _same(current[c], v)}
+            if changed:
+                self.conn.execute(
+                    sa.update(table).where(table.c.id == current["id"]).values(changed)
+                )
+                counts.updated += 1
+        if new:
+            self.conn.execute(sa.insert(table), new)
+            counts.inserted += len(new)
+        stale = [row["id"] for key, row in existing.items() if key not in kept]
+        counts.deleted += self._delete_ids(table, stale)
+
+    def _declared_rows(
+        self,
+        model: Any,
+        columns: tuple[str, ...],
+        link_model: Any,
+        wanted: set[tuple[Any, ...]],
+        stays: sa.ColumnElement[bool] | None = None,
+    ) -> None:
+        """Make the loaded sources' links to ``model`` rows equal ``wanted`` (source id, then
+        ``columns``); delete the rows whose last link went, unless ``stays``; add new rows.
+
+        Stale links go before new rows are written, so an identifier a file moves from one
+        entity to another is free again when it is inserted.
+        """
+        table, link = model.__table__, link_model.__table__
+        (target,) = {fk.parent.name for fk in link.foreign_keys if fk.column.table is table}
+        source_ids = [self.source_ids[valid.spec.source.slug] for valid in self.plan.files]
+        existing: dict[tuple[Any, ...], tuple[int, int]] = {}
+        for clause in In(link.c.source_id, source_ids).clauses():
+            for row in self.conn.execute(
+                sa.select(
+                    link.c.id.label("link_id"),
+                    link.c.source_id,
+                    table.c.id.label("row_id"),
+                    *(table.c[c] for c in columns),
+                )
+                .select_from(link)
+                .join(table, table.c.id == link.c[target])
+                .where(clause)
+            ).mappings():
+                key = (row["source_id"], *(_plain(row[c]) for c in columns))
+                existing[key] = (row["link_id"], row["row_id"])
+        stale = [existing[key] for key in existing if key not in wanted]
+        self.report.tables[link.name].deleted += self._delete_ids(link, [i for i, _ in stale])
+        orphans = In(table.c.id, sorted({row_id for _, row_id in stale}))
+        for clause in orphans.clauses():
+            unlinked = ~sa.exists().where(link.c[target] == table.c.id)
+            if stays is not None:
+                unlinked = sa.and_(unlinked, ~stays)
+            gone = self.conn.execute(sa.delete(table).where(clause, unlinked)).rowcount
+            self.report.tables[table.name].deleted += gone
+        rows = {key[1:]: dict(zip(columns, key[1:], strict=True)) for key in wanted}
+        natural = _natural_key(table, columns)
+        lookup = In(table.c[columns[0]], sorted({key[1] for key in wanted}))
+        ids = self.sync(model, natural, list(rows.values()), lookup=lookup)
+        by_key = {key: ids[tuple(values[c] for c in natural)] for key, values in rows.items()}
+        new = [
+            {target: by_key[key[1:]], "source_id": key[0]}
+            for key in sorted(wanted, key=repr)
+            if key not in existing
+        ]
+        if new:
+            self.conn.execute(sa.insert(link), new)
+            self.report.tables[link.name].inserted += len(new)
 
     def _take_over(self, imported: str, entity_id: int) -> None:
         """Merge an entity an import created into a declared one: its trade rows and
@@ -590,6 +703,22 @@ def _id(value: int | None) -> int:
     if value is None:
         raise AssertionError("row has no id")
     return value
+
+
+def _plain(value: Any) -> Any:
+    """A stored enum as the text a fact file gives."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _natural_key(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The unique key among ``columns`` rows are upserted on: identifiers are unique per
+    scheme and value alone, whatever entity holds them."""
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint):
+            names = tuple(c.name for c in constraint.columns)
+            if set(names) <= set(columns):
+                return names
+    raise AssertionError(f"no unique key of {table.name} within {columns}")
 
 
 def _same(stored: Any, wanted: Any) -> bool:

@@ -111,3 +111,59 @@ class Role(Base):
         ),
         sa.CheckConstraint("person_id <> organisation_id", name="distinct_parties"),
     )
+
+
+class EntityDeclaration(Base):
+    """One source's declaration of an entity: what its fact file says the entity is.
+
+    Entities are shared between files; these rows let a load merge what several files say
+    and drop only what no file says any more. ``file`` and ``line`` are where the declaration
+    was last loaded from (NULL when it was recorded before files were), for error messages.
+    """
+
+    __tablename__ = "entity_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[EntityKind] = mapped_column(choice(EntityKind, "kind"))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    #: NULL: this source says nothing about the description (it never clears one)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    file: Mapped[str | None] = mapped_column(sa.String(1000))
+    line: Mapped[int | None]
+
+    __table_args__ = (sa.UniqueConstraint("entity_id", "source_id"),)
+
+
+class EntityAliasDeclaration(Base):
+    """A source whose fact file declares an alias: the alias goes when the last one stops."""
+
+    __tablename__ = "entity_alias_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias_id: Mapped[int] = mapped_column(sa.ForeignKey("entity_aliases.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (sa.UniqueConstraint("alias_id", "source_id"),)
+
+
+class EntityIdentifierDeclaration(Base):
+    """A source whose fact file declares an identifier: the identifier goes when the last one
+    stops, unless an import matches trade rows by it."""
+
+    __tablename__ = "entity_identifier_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("entity_identifiers.id", ondelete="CASCADE")
+    )
+    source_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (sa.UniqueConstraint("identifier_id", "source_id"),)
