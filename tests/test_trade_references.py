@@ -39,6 +39,11 @@ def _insert(
     )
 
 
+def _insert_then(conn: Connection, statement: str) -> None:
+    _insert(conn, 1, 2)
+    conn.exec_driver_sql(statement)
+
+
 def _setup(conn: Connection) -> None:
     """Entities 1-3 and sources 1-2, with ids fixed by the test."""
     for entity_id in (1, 2, 3):
@@ -93,17 +98,11 @@ def test_a_dangling_reference_is_refused(refs: Engine) -> None:
         ),
         (
             "reporter_id",
-            lambda c: (
-                _insert(c, 1, 2),
-                c.exec_driver_sql("UPDATE trade_flows SET reporter_id = 77"),
-            ),
+            lambda c: _insert_then(c, "UPDATE trade_flows SET reporter_id = 77"),
         ),
         (
             "source_id",
-            lambda c: (
-                _insert(c, 1, 2),
-                c.exec_driver_sql("UPDATE trade_flows SET source_id = 77"),
-            ),
+            lambda c: _insert_then(c, "UPDATE trade_flows SET source_id = 77"),
         ),
     ]:
         message = _refused(refs, statement)
@@ -190,7 +189,8 @@ def test_copy_and_truncate_are_checked_too(pg: Engine) -> None:
     with pg.begin() as conn:
         _copy(conn, [(1, 2, 1, "a")])
     for table in ("entities", "sources"):
-        message = _refused(pg, lambda c, t=table: c.exec_driver_sql(f"TRUNCATE {t} CASCADE"))
+        truncate = f"TRUNCATE {table} CASCADE"
+        message = _refused(pg, lambda c: c.exec_driver_sql(truncate))  # noqa: B023
         assert f'cannot truncate table "{table}"' in message
     with pg.begin() as conn:
         conn.exec_driver_sql("TRUNCATE trade_flows, entities, sources CASCADE")
@@ -224,7 +224,7 @@ def _pid(conn: Connection) -> int:
     return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
 
 
-WRITES: dict[str, Callable[[Connection], None]] = {
+WRITES: dict[str, Callable[[Connection], object]] = {
     "copy": lambda c: _copy(c, [(1, 2, 1, "x"), (3, 1, 1, "new")]),
     "update": lambda c: c.exec_driver_sql("UPDATE trade_flows SET partner_id = 3"),
     # the importer's kind of statement: the row exists, so it is updated to name entity 3
@@ -249,7 +249,8 @@ def test_concurrent_write_and_delete_leave_no_dangling_row(
     outcome: dict[str, BaseException | None] = {}
     with pg.connect() as writer, pg.connect() as deleter, pg.connect() as watcher:
         pids = {"write": _pid(writer), "delete": _pid(deleter)}
-        writer.commit(), deleter.commit()
+        writer.commit()
+        deleter.commit()
         statements: dict[str, Callable[[], object]] = {
             "write": lambda: WRITES[write](writer),
             "delete": lambda: deleter.exec_driver_sql("DELETE FROM entities WHERE id = 3"),
@@ -296,7 +297,12 @@ def test_a_delete_that_rolls_back_lets_the_waiting_write_through(pg: Engine) -> 
         pid = _pid(writer)
         writer.commit()
         deleter.exec_driver_sql("DELETE FROM entities WHERE id = 3")
-        thread = threading.Thread(target=lambda: (_insert(writer, 3, 1), writer.commit()))
+
+        def write() -> None:
+            _insert(writer, 3, 1)
+            writer.commit()
+
+        thread = threading.Thread(target=write)
         thread.start()
         _wait_until_blocked(watcher, pid)
         deleter.rollback()
