@@ -49,7 +49,12 @@ def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     """Leave out what migrations create outside the models: full-text search tables (SQLite) and
-    expression indexes (PostgreSQL), which autogenerate cannot compare."""
+    expression indexes (PostgreSQL), which autogenerate cannot compare; and the foreign keys that
+    PostgreSQL enforces with triggers, which ``schema_drift.reference_drift`` checks instead."""
+    if type_ == "foreign_key_constraint" and not reflected and compare_to is None:
+        from factdb.schema_drift import TRIGGER_ENFORCED_FOREIGN_KEYS
+
+        return name not in TRIGGER_ENFORCED_FOREIGN_KEYS
     if not reflected or compare_to is not None or not name:
         return True
     if type_ == "table":
@@ -159,7 +164,7 @@ def schema_differences(engine: Engine) -> list[str]:
     from alembic.runtime.migration import MigrationContext
 
     from factdb.models import metadata
-    from factdb.schema_drift import check_constraint_drift
+    from factdb.schema_drift import check_constraint_drift, reference_drift
 
     with connect(engine, read_only=True) as conn:
         heads = set(head_revisions())
@@ -171,7 +176,7 @@ def schema_differences(engine: Engine) -> list[str]:
             opts={"compare_type": True, "render_as_batch": True, "include_object": include_object},
         )
         diffs = [repr(diff) for diff in compare_metadata(context, metadata)]
-        return diffs + check_constraint_drift(conn)
+        return diffs + check_constraint_drift(conn) + reference_drift(conn)
 
 
 def check(engine: Engine) -> None:

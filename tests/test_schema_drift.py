@@ -65,3 +65,50 @@ def test_db_check_reports_check_drift(migrated: Engine, patch_check: Patch) -> N
     patch_check("trade_flows", "year_range", "1900", "1800")
     with pytest.raises(SchemaDrift, match="ck_trade_flows_year_range"):
         migrate.check(migrated)
+
+
+def test_trigger_enforced_foreign_keys_are_no_drift(migrated: Engine) -> None:
+    """SQLite keeps the three foreign keys of trade_flows; PostgreSQL has triggers instead, and
+    neither is drift for Alembic's comparison nor for factdb's own."""
+    from factdb import migrate
+    from factdb.schema_drift import reference_drift
+
+    with migrated.connect() as conn:
+        assert reference_drift(conn) == []
+        live = {fk["name"] for fk in sa.inspect(conn).get_foreign_keys("trade_flows")}
+    enforced = {"fk_trade_flows_reporter_id_entities", "fk_trade_flows_partner_id_entities"}
+    if migrated.dialect.name == "postgresql":
+        assert not enforced & live
+    else:
+        assert enforced <= live
+    migrate.check(migrated)
+
+
+def test_a_lost_reference_is_drift(migrated: Engine) -> None:
+    """A foreign key gone on SQLite, or a reference trigger disabled or dropped on PostgreSQL,
+    is reported by `db check`."""
+    from factdb import migrate
+    from factdb.errors import SchemaDrift
+
+    with migrated.begin() as conn:
+        if migrated.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "ALTER TABLE trade_flows DISABLE TRIGGER trade_flows_references_on_insert"
+            )
+            conn.exec_driver_sql("DROP TRIGGER entities_trade_flows_on_delete ON entities")
+        else:
+            conn.exec_driver_sql("PRAGMA writable_schema = ON")
+            conn.exec_driver_sql(
+                "UPDATE sqlite_master SET sql = replace(sql, 'CONSTRAINT "
+                "fk_trade_flows_partner_id_entities FOREIGN KEY(partner_id) REFERENCES "
+                "entities (id) ON DELETE CASCADE, ', '') WHERE name = 'trade_flows'"
+            )
+            conn.exec_driver_sql("PRAGMA writable_schema = OFF")
+    with pytest.raises(SchemaDrift) as caught:
+        migrate.check(migrated)
+    message = str(caught.value)
+    if migrated.dialect.name == "postgresql":
+        assert "trade_flows_references_on_insert on trade_flows: disabled" in message
+        assert "entities_trade_flows_on_delete on entities: missing" in message
+    else:
+        assert "fk_trade_flows_partner_id_entities: in the models, not in the database" in message
