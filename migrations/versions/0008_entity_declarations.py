@@ -21,7 +21,7 @@ same whatever order the rows were written in. Its columns do not change.
 This revision never imports factdb: what it builds must not change when the package does.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-28
 """
 
