@@ -378,7 +378,7 @@ def _rows(
         column = year_column
         try:
             raw = record[i_year]
-            year = int(raw[:4] if year_from_period else raw)
+            year = int(raw.strip()[:4] if year_from_period else raw)
             if not 1900 <= year <= 2100:
                 raise ValueError(f"year {year} out of range")
             column = month_column
