@@ -582,7 +582,8 @@ def _postgres_copy(
     progress: Callable[[int], None] | None,
     columns: Sequence[str],
 ) -> tuple[int, int]:
-    """COPY into a staging table, then one upsert from it; returns (rows changed, rows read)."""
+    """COPY into a staging table, then one INSERT (or upsert) from it; returns (rows changed,
+    rows read)."""
     import psycopg
 
     raw = conn.connection.driver_connection
@@ -605,9 +606,34 @@ def _postgres_copy(
             progress(total)
     # The staging table has no CHECKs; the upsert would meet trade_flows' own as a crash.
     _refuse_broken_checks(conn, path, "comtrade_staging", "TRUE", {})
+    listed = ", ".join(columns)
+    # A file of new figures (a history loaded year by year) is a plain INSERT: a third faster
+    # than the upsert, which probes the natural key before each row. The first row that exists
+    # already (a revised file, a line stated twice, a concurrent importer) aborts it, and the
+    # upsert does the file instead. The references of every row are checked by trade_flows'
+    # statement-level triggers either way (revision 0006).
+    cursor.execute("SAVEPOINT comtrade_insert")
+    try:
+        cursor.execute(f"INSERT INTO trade_flows ({listed}) SELECT {listed} FROM comtrade_staging")
+        changed = int(cursor.rowcount)
+    except psycopg.errors.UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT comtrade_insert")
+        changed = _postgres_upsert(cursor, listed)
+    else:
+        cursor.execute("RELEASE SAVEPOINT comtrade_insert")
+    cursor.execute("DROP TABLE comtrade_staging")
+    return changed, total
+
+
+def _postgres_upsert(cursor: Any, listed: str) -> int:
+    """The staging table's rows into trade_flows: inserted if new, updated if their value or
+    label changed; a key stated twice in the file takes its last line. Returns the rows
+    changed."""
+    import psycopg
+
     upsert = (
-        f"INSERT INTO trade_flows ({', '.join(columns)}) "
-        f"SELECT {{select}} {', '.join(columns)} FROM comtrade_staging {{order}} "
+        f"INSERT INTO trade_flows ({listed}) "
+        f"SELECT {{select}} {listed} FROM comtrade_staging {{order}} "
         f"ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} "
         f"WHERE {changed_clause('postgresql')}"
     )
@@ -624,6 +650,4 @@ def _postgres_copy(
                 order=f"ORDER BY {NATURAL_KEY}, source_line DESC",
             )
         )
-    changed = cursor.rowcount
-    cursor.execute("DROP TABLE comtrade_staging")
-    return changed, total
+    return int(cursor.rowcount)

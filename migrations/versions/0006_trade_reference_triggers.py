@@ -49,15 +49,23 @@ CREATE FUNCTION trade_flows_check_references() RETURNS trigger
 LANGUAGE plpgsql SET search_path = {path} AS $$
 DECLARE
     wanted integer[];
+    wanted_sources integer[];
     found bigint;
     missing integer;
     missing_column text;
 BEGIN
-    -- Every entity the statement's rows name, each once; locked FOR KEY SHARE in id order, so
-    -- a concurrent DELETE waits for this transaction, and one that committed first is seen
-    -- (the lock skips the deleted row, and the count falls short).
-    SELECT array_agg(id ORDER BY id) INTO wanted
-      FROM (SELECT reporter_id AS id FROM new_rows UNION SELECT partner_id FROM new_rows) AS ids;
+    -- The entities and sources the statement's rows name, each once, from one scan of them
+    -- (grouped by reporter, partner and source first: a few thousand groups per million rows).
+    WITH named AS MATERIALIZED (
+        SELECT reporter_id, partner_id, source_id FROM new_rows GROUP BY 1, 2, 3)
+    SELECT (SELECT array_agg(DISTINCT id ORDER BY id)
+              FROM named, unnest(ARRAY[reporter_id, partner_id]) AS id),
+           (SELECT array_agg(DISTINCT source_id ORDER BY source_id)
+              FROM named WHERE source_id IS NOT NULL)
+      INTO wanted, wanted_sources;
+    -- Locked FOR KEY SHARE in id order, so a concurrent DELETE waits for this transaction,
+    -- and one that committed first is seen (the lock skips the deleted row; the count falls
+    -- short).
     IF wanted IS NOT NULL THEN
         SELECT count(*) INTO found FROM (
             SELECT e.id FROM entities AS e WHERE e.id = ANY (wanted) ORDER BY e.id
@@ -78,8 +86,7 @@ BEGIN
                                       missing_column, coalesce(missing::text, '?'));
         END IF;
     END IF;
-    SELECT array_agg(id ORDER BY id) INTO wanted
-      FROM (SELECT DISTINCT source_id AS id FROM new_rows WHERE source_id IS NOT NULL) AS ids;
+    wanted := wanted_sources;
     IF wanted IS NOT NULL THEN
         SELECT count(*) INTO found FROM (
             SELECT s.id FROM sources AS s WHERE s.id = ANY (wanted) ORDER BY s.id
