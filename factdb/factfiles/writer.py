@@ -244,7 +244,13 @@ class Writer:
             for entity in valid.spec.entities:
                 declared.setdefault(entity.slug, entity)
         rows = [
-            {"slug": e.slug, "kind": e.kind, "name": e.name, "description": e.description}
+            {
+                "slug": e.slug,
+                "kind": e.kind,
+                "name": e.name,
+                "description": e.description,
+                "inferred": e.inferred,
+            }
             for e in declared.values()
         ]
         ids = self.sync(Entity, ("slug",), rows, lookup=In(Entity.slug, list(declared)))
@@ -333,6 +339,7 @@ class Writer:
                 "person_id": self._entity(r.person),
                 "organisation_id": self._entity(r.organisation),
                 "title": r.title,
+                "inferred": r.inferred,
                 **_span("valid_from", r.valid_from, optional=False),
                 **_span("valid_to", r.valid_to, optional=not r.ended),
                 "source_id": source_id,
@@ -354,6 +361,7 @@ class Writer:
                 "date_note": e.date_note,
                 "location_id": self._entity(e.location),
                 "cameo_code": e.cameo,
+                "inferred": e.inferred,
                 "source_id": source_id,
             }
             for e in spec.events
@@ -374,6 +382,7 @@ class Writer:
                         "count": p.count,
                         "count_qualifier": p.count_qualifier,
                         "note": p.note,
+                        "inferred": p.inferred,
                     }
                 )
         got = self.sync(
@@ -403,6 +412,7 @@ class Writer:
                 "claimed_by_id": self._entity(r.claimed_by),
                 "rank": r.rank,
                 "rank_reason": r.rank_reason,
+                "inferred": r.inferred,
                 "source_id": source_id,
             }
             for r in spec.relations
@@ -486,6 +496,7 @@ class Writer:
                     "method": row.method,
                     "source_id": source_id,
                     "source_line": None,
+                    "inferred": row.inferred,
                 }
             )
         got = self.sync(
