@@ -1,26 +1,65 @@
-"""Re-check stored facts against their sources: quotes at their offsets, texts against sha256."""
+"""Re-check stored facts against their sources: quotes at their offsets, texts against sha256,
+and (the support check) each fact's numbers, dates, names and qualifiers in its quotes.
+
+Reads only; the matching itself is ``factdb.support``'s (pure text). Fact files are read only
+to say where an unsupported fact is written (``file:line``); the database is what is checked.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect
 from factdb.errors import NotFound
-from factdb.models import Evidence, Source
+from factdb.models import (
+    Entity,
+    EntityAlias,
+    Event,
+    EventParticipant,
+    Evidence,
+    Relation,
+    Role,
+    Source,
+    TradeFlow,
+)
 from factdb.schema_version import require_head
+from factdb.support import Amount, FactValues, Named, Period, When, unsupported
+from factdb.vocabulary import Precision, TradeStatus
+
+if TYPE_CHECKING:
+    from factdb.factfiles.validate import ValidFile
 
 
-def verify(engine: Engine) -> tuple[int, list[str]]:
-    """Return how many items were checked and a message per mismatch."""
+def verify(
+    engine: Engine, *, support: bool = True, fact_files: Sequence[Path] | None = None
+) -> tuple[int, list[str]]:
+    """Return how many items were checked and a message per mismatch.
+
+    With ``support`` (the default) every fact is also checked against its quotes; an
+    unsupported one is named at its ``file:line`` in ``fact_files`` (default: the bundled
+    seeds) when it is written there, else by the source that declares it.
+    """
     problems: list[str] = []
     checked = 0
     with connect(engine, read_only=True) as conn:
         require_head(conn)
+        support_lines: list[str] = []
+        if support:
+            found = unsupported_facts(conn)
+            checked += found.checked
+            where = fact_locations(fact_files, found.alias_slugs)
+            support_lines = [u.message(where) for u in found.facts]
         texts: dict[int, str] = {}
         for source_id, slug, text, digest in conn.execute(
             sa.select(Source.id, Source.slug, Source.text, Source.text_sha256).where(
@@ -61,7 +100,7 @@ def verify(engine: Engine) -> tuple[int, list[str]]:
                     f"evidence {evidence_id} ({slug}) at {start}-{end}: quote {quote!r} "
                     f"but the text there is {found!r}"
                 )
-    return checked, problems
+    return checked, problems + support_lines
 
 
 @dataclass(frozen=True)
@@ -118,3 +157,246 @@ def uncovered_sentences(engine: Engine, source_slug: str) -> list[Sentence]:
         for s in sentences(source.text)
         if not any(start < s.end and end > s.start for start, end in located)
     ]
+
+
+# --- the support check ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A fact whose quotes do not show all it says (or that has no quote at all)."""
+
+    kind: str
+    key: str  # its slug; EVENT/ENTITY/ROLE for a participant
+    declared_by: str | None
+    missing: tuple[str, ...]  # empty: the fact has no evidence at all
+
+    def message(self, where: dict[tuple[str, str], str]) -> str:
+        place = where.get((self.kind, self.key)) or f"source {self.declared_by or '(none)'}"
+        if not self.missing:
+            return (
+                f"{place}: {self.kind} {self.key}: has no quote; quote the source or say "
+                "why in `inferred:`"
+            )
+        return f"{place}: {self.kind} {self.key}: not in its quotes: {'; '.join(self.missing)}"
+
+
+@dataclass
+class SupportResult:
+    checked: int
+    facts: list[Unsupported]
+    #: entity alias -> slug, to find a participant written with an alias in a fact file
+    alias_slugs: dict[str, str]
+
+
+class _Names:
+    """Every entity's name and aliases, read once."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.by_id: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+        aliases: dict[int, list[str]] = defaultdict(list)
+        self.alias_slugs: dict[str, str] = {}
+        for entity_id, name in conn.execute(sa.select(EntityAlias.entity_id, EntityAlias.name)):
+            aliases[entity_id].append(name)
+        for entity_id, slug, name in conn.execute(sa.select(Entity.id, Entity.slug, Entity.name)):
+            self.by_id[entity_id] = (slug, name, tuple(aliases[entity_id]))
+            for alias in aliases[entity_id]:
+                self.alias_slugs.setdefault(alias, slug)
+
+    def slug(self, entity_id: int) -> str:
+        return self.by_id[entity_id][0]
+
+    def named(self, label: str, entity_id: int | None) -> list[Named]:
+        if entity_id is None:
+            return []
+        _, name, aliases = self.by_id[entity_id]
+        return [Named(label, name, aliases)]
+
+
+def _quotes(conn: Connection) -> dict[str, dict[int, list[str]]]:
+    """evidence column -> fact id -> its quotes, from every source."""
+    columns = ["entity_id", "role_id", "event_id", "participant_id", "trade_flow_id"]
+    columns.append("relation_id")
+    out: dict[str, dict[int, list[str]]] = {c: defaultdict(list) for c in columns}
+    selected = [Evidence.quote, *(getattr(Evidence, c) for c in columns)]
+    for row in conn.execute(sa.select(*selected).order_by(Evidence.id)):
+        quote, ids = row[0], row[1:]
+        for column, fact_id in zip(columns, ids, strict=True):
+            if fact_id is not None:
+                out[column][fact_id].append(quote)
+    return out
+
+
+def _dated(label: str, date: object, precision: object) -> list[When]:
+    if date is None or precision is None or precision == Precision.UNKNOWN:
+        return []
+    return [When(label, date, Precision(precision))]  # type: ignore[arg-type]
+
+
+def unsupported_facts(conn: Connection) -> SupportResult:
+    """Every fact whose quotes do not show its numbers, dates, names and qualifiers.
+
+    A fact with an ``inferred`` reason is accepted as it is (reports show the reason).
+    Rows imported from statistics files and entities only they use carry no quotes by
+    design, and a derived trade row is checked through the rows it is derived from.
+    """
+    names = _Names(conn)
+    quotes = _quotes(conn)
+    sources = dict(conn.execute(sa.select(Source.id, Source.slug)).tuples().all())
+    facts: list[tuple[str, str, int | None, str | None, list[str], FactValues]] = []
+
+    used_by_facts: set[int] = set()
+    for row in conn.execute(sa.select(Role.person_id, Role.organisation_id)):
+        used_by_facts.update(row)
+    for row in conn.execute(
+        sa.select(
+            Relation.subject_id, Relation.object_id, Relation.context_id, Relation.claimed_by_id
+        )
+    ):
+        used_by_facts.update(i for i in row if i is not None)
+    used_by_facts.update(conn.scalars(sa.select(EventParticipant.entity_id)))
+    used_by_facts.update(i for i in conn.scalars(sa.select(Event.location_id)) if i is not None)
+    for row in conn.execute(
+        sa.select(TradeFlow.reporter_id, TradeFlow.partner_id).where(TradeFlow.slug.is_not(None))
+    ):
+        used_by_facts.update(row)
+
+    for e in conn.execute(
+        sa.select(Entity.id, Entity.slug, Entity.description, Entity.inferred)
+    ).mappings():
+        if e["id"] not in quotes["entity_id"] and e["id"] not in used_by_facts:
+            continue  # created by an import (or left unused): nothing states it
+        values = FactValues(names=names.named("name", e["id"]))
+        values.numbers_from("description", e["description"])
+        facts.append(
+            ("entity", e["slug"], None, e["inferred"], quotes["entity_id"][e["id"]], values)
+        )
+
+    for r in _rows(conn, Role):
+        values = FactValues(
+            names=names.named("person", r.person_id)
+            + names.named("organisation", r.organisation_id),
+            phrases=[("title", r.title)],
+            dates=_dated("from", r.valid_from, r.valid_from_precision)
+            + _dated("to", r.valid_to, r.valid_to_precision),
+        )
+        facts.append(("role", r.slug, r.source_id, r.inferred, quotes["role_id"][r.id], values))
+
+    event_slugs: dict[int, str] = {}
+    for ev in _rows(conn, Event):
+        event_slugs[ev.id] = ev.slug
+        values = FactValues(
+            names=names.named("location", ev.location_id),
+            dates=_dated("start", ev.start_date, ev.start_precision)
+            + _dated("end", ev.end_date, ev.end_precision),
+        )
+        values.numbers_from("description", ev.description)
+        facts.append(
+            ("event", ev.slug, ev.source_id, ev.inferred, quotes["event_id"][ev.id], values)
+        )
+
+    for p in _rows(conn, EventParticipant):
+        values = FactValues(names=names.named("entity", p.entity_id))
+        if p.count is not None:
+            qualifier = None if p.count_qualifier is None else str(p.count_qualifier)
+            values.amounts.append(Amount("count", _decimal(p.count), qualifier or "exact"))
+        key = f"{event_slugs[p.event_id]}/{names.slug(p.entity_id)}/{p.role}"
+        facts.append(("participant", key, None, p.inferred, quotes["participant_id"][p.id], values))
+
+    for t in _rows(conn, TradeFlow, TradeFlow.slug.is_not(None)):
+        if t.status == TradeStatus.DERIVED:
+            continue
+        values = FactValues(
+            names=names.named("reporter", t.reporter_id) + names.named("partner", t.partner_id),
+            amounts=[Amount("value", t.value, str(t.value_qualifier))]
+            + [
+                Amount(label, v) for label, v in (("low", t.value_low), ("high", t.value_high)) if v
+            ],
+            periods=[Period(t.year, t.month, t.months)],
+            currency=t.currency,
+            status=str(t.status),
+        )
+        slug = t.slug or ""
+        facts.append(
+            ("trade", slug, t.source_id, t.inferred, quotes["trade_flow_id"][t.id], values)
+        )
+
+    for rel in _rows(conn, Relation):
+        values = FactValues(
+            names=names.named("subject", rel.subject_id)
+            + names.named("object", rel.object_id)
+            + names.named("context", rel.context_id)
+            + names.named("claimed_by", rel.claimed_by_id),
+            dates=_dated("from", rel.valid_from, rel.valid_from_precision)
+            + _dated("to", rel.valid_to, rel.valid_to_precision),
+        )
+        values.numbers_from("value", rel.value)
+        facts.append(
+            (
+                "relation",
+                rel.slug,
+                rel.source_id,
+                rel.inferred,
+                quotes["relation_id"][rel.id],
+                values,
+            )
+        )
+
+    found: list[Unsupported] = []
+    for kind, key, source_id, inferred, fact_quotes, values in facts:
+        if inferred:
+            continue
+        declared_by = None if source_id is None else sources.get(source_id)
+        if not fact_quotes:
+            found.append(Unsupported(kind, key, declared_by, ()))
+            continue
+        missing = unsupported(values, fact_quotes)
+        if missing:
+            found.append(Unsupported(kind, key, declared_by, tuple(missing)))
+    return SupportResult(len(facts), found, names.alias_slugs)
+
+
+def _rows(conn: Connection, model: Any, *where: Any) -> Iterable[Any]:
+    """Every row of a fact table, its columns as attributes."""
+    for row in conn.execute(sa.select(model.__table__).where(*where)).mappings():
+        yield SimpleNamespace(**row)
+
+
+def _decimal(value: int) -> Decimal:
+    return Decimal(value)
+
+
+def fact_locations(
+    paths: Sequence[Path] | None, alias_slugs: dict[str, str] | None = None
+) -> dict[tuple[str, str], str]:
+    """(kind, key) -> ``file:line`` of each fact written in the fact files at ``paths``
+    (default: the bundled seeds). Files that cannot be read are skipped: they only say where."""
+    from factdb.factfiles.loader import bundled_seeds
+    from factdb.factfiles.validate import check_files, discover, fact_paths
+
+    aliases = alias_slugs or {}
+    files, _ = check_files(discover(paths or [bundled_seeds()]))
+    where: dict[tuple[str, str], str] = {}
+    for valid in files:
+        for path, fact in fact_paths(valid.spec):
+            line, _ = valid.doc.position(path)
+            for kind, key in _fact_keys(path, fact, valid, aliases):
+                where.setdefault((kind, key), f"{valid.doc.file}:{line}")
+    return where
+
+
+def _fact_keys(
+    path: tuple[str | int, ...], fact: Any, valid: ValidFile, aliases: dict[str, str]
+) -> Iterable[tuple[str, str]]:
+    section = path[0]
+    if section == "supports":
+        return []
+    if section == "events" and len(path) == 4:
+        event = valid.spec.events[path[1]]
+        entity = fact.entity
+        slug = aliases.get(entity, entity)
+        return [("participant", f"{event.slug}/{slug}/{fact.role}")]
+    kind = {"entities": "entity", "roles": "role", "events": "event", "trade": "trade"}.get(
+        str(section), "relation"
+    )
+    return [(kind, fact.slug)]
