@@ -111,8 +111,13 @@ def numbers_in(text: str) -> list[Mention]:
     A number word alone ("a", "one") counts only with a scale word ("a million"), so articles
     and pronouns are not read as numbers; "half" alone is 0.5.
     """
-    out: list[Mention] = []
-    for match in _NUMBER.finditer(fold(text)):
+    return [mention for _, _, mention in number_spans(fold(text))]
+
+
+def number_spans(text: str) -> list[tuple[int, int, Mention]]:
+    """``numbers_in`` with where each number is written (offsets into ``text`` itself)."""
+    out: list[tuple[int, int, Mention]] = []
+    for match in _NUMBER.finditer(text.translate(_FOLD)):
         scale = match.group("scale")
         words = match.group("words")
         if match.group("digits"):
@@ -132,15 +137,15 @@ def numbers_in(text: str) -> list[Mention]:
             else:
                 value *= SCALES[scale.lower()]
         qualifier = match.group("qual")
-        out.append(
-            Mention(
-                value=value.normalize(),
-                qualifier=None if qualifier is None else _family(qualifier),
-                percent=match.group("pct") is not None,
-                currency_sign=match.group("cur"),
-                spelled=words is not None,
-            )
+        mention = Mention(
+            value=value.normalize(),
+            qualifier=None if qualifier is None else _family(qualifier),
+            percent=match.group("pct") is not None,
+            currency_sign=match.group("cur"),
+            spelled=words is not None,
         )
+        start = match.start("digits") if match.group("digits") else match.start("words")
+        out.append((start, match.end(), mention))
     return out
 
 
@@ -267,10 +272,18 @@ class DateMention:
 
 def dates_in(text: str) -> set[DateMention]:
     """Every date of ``text`` as precisely as it is written."""
-    text = fold(text)
-    out: set[DateMention] = set()
+    return {mention for _, _, mention in date_spans(fold(text))}
+
+
+def date_spans(text: str) -> list[tuple[int, int, DateMention]]:
+    """Every date of ``text`` with where it is written, most precise first; a date inside a
+    longer one ("2025" in "20 May 2025") is not listed again."""
+    text = text.translate(_FOLD)
+    out: list[tuple[int, int, DateMention]] = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
+            if any(s <= match.start() and match.end() <= e for s, e, _ in out):
+                continue
             groups = match.groupdict()
             month: int | None = None
             if groups.get("m"):
@@ -282,7 +295,7 @@ def dates_in(text: str) -> set[DateMention]:
                 continue
             if day is not None and not 1 <= day <= 31:
                 continue
-            out.add(DateMention(int(groups["y"]), month, day))
+            out.append((match.start(), match.end(), DateMention(int(groups["y"]), month, day)))
     return out
 
 
@@ -358,6 +371,30 @@ def name_found(names: Iterable[str], quotes: Iterable[str]) -> bool:
         patterns.append(re.compile(rf"(?<!\w){body}{_NAME_ENDINGS}(?!\w)", flags))
     texts = [fold(q) for q in quotes]
     return any(p.search(t) for p in patterns for t in texts)
+
+
+#: a run of capitalised words ("Chaira Pumped Storage", "JETRO"), joined by "of"/"the"/"-"
+_PROPER = re.compile(
+    r"(?<![\w'])(?:[A-Z][\w'.-]*[\w]|[A-Z])(?:(?:\s+(?:of|the|for)\s+|\s+|-)"
+    r"(?:[A-Z][\w'.-]*[\w]|[A-Z]))*"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?][\"')]*\s+|\n\s*)$")
+
+
+def name_spans(text: str) -> list[tuple[int, int, str]]:
+    """Runs of capitalised words that may name something: "Emperor Naruhito", "JETRO".
+
+    A single word that opens a sentence ("Furthermore", "He") is left out: nothing tells a
+    name from an ordinary word there.
+    """
+    folded = text.translate(_FOLD)
+    out = []
+    for match in _PROPER.finditer(folded):
+        words = match.group(0).split()
+        if len(words) == 1 and _SENTENCE_START.search(folded[: match.start()]):
+            continue
+        out.append((match.start(), match.end(), match.group(0)))
+    return out
 
 
 _STOPWORDS = {"of", "the", "and", "for", "in", "on", "at", "a", "an", "to"}

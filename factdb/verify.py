@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect
 from factdb.errors import NotFound
+from factdb.factkinds import FACT_KINDS
 from factdb.models import (
     Entity,
     EntityAlias,
@@ -34,7 +35,19 @@ from factdb.models import (
     TradeFlow,
 )
 from factdb.schema_version import require_head
-from factdb.support import Amount, FactValues, Named, Period, When, unsupported
+from factdb.support import (
+    Amount,
+    FactValues,
+    Named,
+    Period,
+    When,
+    date_spans,
+    name_found,
+    name_spans,
+    number_spans,
+    unsupported,
+    words_found,
+)
 from factdb.vocabulary import Precision, TradeStatus
 
 if TYPE_CHECKING:
@@ -213,17 +226,38 @@ class _Names:
         return [Named(label, name, aliases)]
 
 
-def _quotes(conn: Connection) -> dict[str, dict[int, list[str]]]:
-    """evidence column -> fact id -> its quotes, from every source."""
-    columns = ["entity_id", "role_id", "event_id", "participant_id", "trade_flow_id"]
-    columns.append("relation_id")
-    out: dict[str, dict[int, list[str]]] = {c: defaultdict(list) for c in columns}
-    selected = [Evidence.quote, *(getattr(Evidence, c) for c in columns)]
+@dataclass
+class _Fact:
+    """One stored fact as the support check and ``coverage`` read it."""
+
+    kind: str
+    key: str
+    declared_by: int | None
+    inferred: str | None
+    #: (quote, source id) of every piece of evidence for it
+    evidence: list[tuple[str, int]]
+    values: FactValues
+
+    @property
+    def quotes(self) -> list[str]:
+        return [quote for quote, _ in self.evidence]
+
+
+_EVIDENCE_COLUMNS = [k.evidence_column for k in FACT_KINDS]
+
+
+def _evidence(conn: Connection) -> dict[str, dict[int, list[tuple[str, int]]]]:
+    """evidence column -> fact id -> its (quote, source id), from every source."""
+    out: dict[str, dict[int, list[tuple[str, int]]]] = {
+        c: defaultdict(list) for c in _EVIDENCE_COLUMNS
+    }
+    selected = [Evidence.quote, Evidence.source_id]
+    selected += [getattr(Evidence, c) for c in _EVIDENCE_COLUMNS]
     for row in conn.execute(sa.select(*selected).order_by(Evidence.id)):
-        quote, ids = row[0], row[1:]
-        for column, fact_id in zip(columns, ids, strict=True):
+        quote, source_id, ids = row[0], row[1], row[2:]
+        for column, fact_id in zip(_EVIDENCE_COLUMNS, ids, strict=True):
             if fact_id is not None:
-                out[column][fact_id].append(quote)
+                out[column][fact_id].append((quote, source_id))
     return out
 
 
@@ -233,43 +267,44 @@ def _dated(label: str, date: object, precision: object) -> list[When]:
     return [When(label, date, Precision(precision))]  # type: ignore[arg-type]
 
 
-def unsupported_facts(conn: Connection) -> SupportResult:
-    """Every fact whose quotes do not show its numbers, dates, names and qualifiers.
-
-    A fact with an ``inferred`` reason is accepted as it is (reports show the reason).
-    Rows imported from statistics files and entities only they use carry no quotes by
-    design, and a derived trade row is checked through the rows it is derived from.
-    """
-    names = _Names(conn)
-    quotes = _quotes(conn)
-    sources = dict(conn.execute(sa.select(Source.id, Source.slug)).tuples().all())
-    facts: list[tuple[str, str, int | None, str | None, list[str], FactValues]] = []
-
-    used_by_facts: set[int] = set()
+def _used_entities(conn: Connection) -> set[int]:
+    """Entities a fact refers to (imported trade rows aside)."""
+    used: set[int] = set()
     for row in conn.execute(sa.select(Role.person_id, Role.organisation_id)):
-        used_by_facts.update(row)
+        used.update(row)
     for row in conn.execute(
         sa.select(
             Relation.subject_id, Relation.object_id, Relation.context_id, Relation.claimed_by_id
         )
     ):
-        used_by_facts.update(i for i in row if i is not None)
-    used_by_facts.update(conn.scalars(sa.select(EventParticipant.entity_id)))
-    used_by_facts.update(i for i in conn.scalars(sa.select(Event.location_id)) if i is not None)
+        used.update(i for i in row if i is not None)
+    used.update(conn.scalars(sa.select(EventParticipant.entity_id)))
+    used.update(i for i in conn.scalars(sa.select(Event.location_id)) if i is not None)
     for row in conn.execute(
         sa.select(TradeFlow.reporter_id, TradeFlow.partner_id).where(TradeFlow.slug.is_not(None))
     ):
-        used_by_facts.update(row)
+        used.update(row)
+    return used
 
+
+def _facts(conn: Connection, names: _Names) -> list[_Fact]:
+    """Every stored fact with the values it states and its evidence.
+
+    Rows imported from statistics files and entities only they use carry no quotes by
+    design, and a derived trade row is checked through the rows it is derived from.
+    """
+    ev = _evidence(conn)
+    used = _used_entities(conn)
+    facts: list[_Fact] = []
     for e in conn.execute(
         sa.select(Entity.id, Entity.slug, Entity.description, Entity.inferred)
     ).mappings():
-        if e["id"] not in quotes["entity_id"] and e["id"] not in used_by_facts:
+        if e["id"] not in ev["entity_id"] and e["id"] not in used:
             continue  # created by an import (or left unused): nothing states it
         values = FactValues(names=names.named("name", e["id"]))
         values.numbers_from("description", e["description"])
         facts.append(
-            ("entity", e["slug"], None, e["inferred"], quotes["entity_id"][e["id"]], values)
+            _Fact("entity", e["slug"], None, e["inferred"], ev["entity_id"][e["id"]], values)
         )
 
     for r in _rows(conn, Role):
@@ -280,79 +315,80 @@ def unsupported_facts(conn: Connection) -> SupportResult:
             dates=_dated("from", r.valid_from, r.valid_from_precision)
             + _dated("to", r.valid_to, r.valid_to_precision),
         )
-        facts.append(("role", r.slug, r.source_id, r.inferred, quotes["role_id"][r.id], values))
+        facts.append(_Fact("role", r.slug, r.source_id, r.inferred, ev["role_id"][r.id], values))
 
     event_slugs: dict[int, str] = {}
-    for ev in _rows(conn, Event):
-        event_slugs[ev.id] = ev.slug
+    for e in _rows(conn, Event):
+        event_slugs[e.id] = e.slug
         values = FactValues(
-            names=names.named("location", ev.location_id),
-            dates=_dated("start", ev.start_date, ev.start_precision)
-            + _dated("end", ev.end_date, ev.end_precision),
+            names=names.named("location", e.location_id),
+            dates=_dated("start", e.start_date, e.start_precision)
+            + _dated("end", e.end_date, e.end_precision),
         )
-        values.numbers_from("description", ev.description)
-        facts.append(
-            ("event", ev.slug, ev.source_id, ev.inferred, quotes["event_id"][ev.id], values)
-        )
+        values.numbers_from("description", e.description)
+        facts.append(_Fact("event", e.slug, e.source_id, e.inferred, ev["event_id"][e.id], values))
 
     for p in _rows(conn, EventParticipant):
         values = FactValues(names=names.named("entity", p.entity_id))
         if p.count is not None:
-            qualifier = None if p.count_qualifier is None else str(p.count_qualifier)
-            values.amounts.append(Amount("count", _decimal(p.count), qualifier or "exact"))
+            qualifier = "exact" if p.count_qualifier is None else str(p.count_qualifier)
+            values.amounts.append(Amount("count", Decimal(p.count), qualifier))
         key = f"{event_slugs[p.event_id]}/{names.slug(p.entity_id)}/{p.role}"
-        facts.append(("participant", key, None, p.inferred, quotes["participant_id"][p.id], values))
+        facts.append(
+            _Fact("participant", key, None, p.inferred, ev["participant_id"][p.id], values)
+        )
 
     for t in _rows(conn, TradeFlow, TradeFlow.slug.is_not(None)):
         if t.status == TradeStatus.DERIVED:
             continue
+        bounds = [Amount(label, v) for label, v in (("low", t.value_low), ("high", t.value_high))]
         values = FactValues(
             names=names.named("reporter", t.reporter_id) + names.named("partner", t.partner_id),
             amounts=[Amount("value", t.value, str(t.value_qualifier))]
-            + [
-                Amount(label, v) for label, v in (("low", t.value_low), ("high", t.value_high)) if v
-            ],
+            + [b for b in bounds if b.value is not None],
             periods=[Period(t.year, t.month, t.months)],
             currency=t.currency,
             status=str(t.status),
         )
-        slug = t.slug or ""
         facts.append(
-            ("trade", slug, t.source_id, t.inferred, quotes["trade_flow_id"][t.id], values)
+            _Fact("trade", t.slug, t.source_id, t.inferred, ev["trade_flow_id"][t.id], values)
         )
 
-    for rel in _rows(conn, Relation):
+    for r in _rows(conn, Relation):
         values = FactValues(
-            names=names.named("subject", rel.subject_id)
-            + names.named("object", rel.object_id)
-            + names.named("context", rel.context_id)
-            + names.named("claimed_by", rel.claimed_by_id),
-            dates=_dated("from", rel.valid_from, rel.valid_from_precision)
-            + _dated("to", rel.valid_to, rel.valid_to_precision),
+            names=names.named("subject", r.subject_id)
+            + names.named("object", r.object_id)
+            + names.named("context", r.context_id)
+            + names.named("claimed_by", r.claimed_by_id),
+            dates=_dated("from", r.valid_from, r.valid_from_precision)
+            + _dated("to", r.valid_to, r.valid_to_precision),
         )
-        values.numbers_from("value", rel.value)
+        values.numbers_from("value", r.value)
         facts.append(
-            (
-                "relation",
-                rel.slug,
-                rel.source_id,
-                rel.inferred,
-                quotes["relation_id"][rel.id],
-                values,
-            )
+            _Fact("relation", r.slug, r.source_id, r.inferred, ev["relation_id"][r.id], values)
         )
+    return facts
 
+
+def unsupported_facts(conn: Connection) -> SupportResult:
+    """Every fact whose quotes do not show its numbers, dates, names and qualifiers.
+
+    A fact with an ``inferred`` reason is accepted as it is (reports show the reason).
+    """
+    names = _Names(conn)
+    sources = dict(conn.execute(sa.select(Source.id, Source.slug)).tuples().all())
+    facts = _facts(conn, names)
     found: list[Unsupported] = []
-    for kind, key, source_id, inferred, fact_quotes, values in facts:
-        if inferred:
+    for fact in facts:
+        if fact.inferred:
             continue
-        declared_by = None if source_id is None else sources.get(source_id)
-        if not fact_quotes:
-            found.append(Unsupported(kind, key, declared_by, ()))
+        declared_by = None if fact.declared_by is None else sources.get(fact.declared_by)
+        if not fact.evidence:
+            found.append(Unsupported(fact.kind, fact.key, declared_by, ()))
             continue
-        missing = unsupported(values, fact_quotes)
+        missing = unsupported(fact.values, fact.quotes)
         if missing:
-            found.append(Unsupported(kind, key, declared_by, tuple(missing)))
+            found.append(Unsupported(fact.kind, fact.key, declared_by, tuple(missing)))
     return SupportResult(len(facts), found, names.alias_slugs)
 
 
@@ -360,10 +396,6 @@ def _rows(conn: Connection, model: Any, *where: Any) -> Iterable[Any]:
     """Every row of a fact table, its columns as attributes."""
     for row in conn.execute(sa.select(model.__table__).where(*where)).mappings():
         yield SimpleNamespace(**row)
-
-
-def _decimal(value: int) -> Decimal:
-    return Decimal(value)
 
 
 def fact_locations(
@@ -400,3 +432,76 @@ def _fact_keys(
         str(section), "relation"
     )
     return [(kind, fact.slug)]
+
+
+# --- coverage of values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UncoveredValue:
+    """A number, date or name in a source's text that no fact quoting the source states."""
+
+    kind: str  # "number", "date" or "name"
+    start: int
+    end: int
+    text: str
+
+
+def uncovered_values(engine: Engine, source_slug: str) -> list[UncoveredValue]:
+    """Numbers, dates and names of a source's text that no fact with evidence in it states.
+
+    A number is covered by a fact's amount of the same value, a date by a fact's date or
+    period in the same year (and month and day, as far as the text gives them), a name by an
+    entity's name or alias (or a role's title) among the facts quoting the source.
+    """
+    with connect(engine, read_only=True) as conn:
+        require_head(conn)
+        source = conn.execute(
+            sa.select(Source.id, Source.text).where(Source.slug == source_slug)
+        ).first()
+        if source is None:
+            known = list(conn.scalars(sa.select(Source.slug).order_by(Source.slug)))
+            raise NotFound(f"no source {source_slug!r}; known: {', '.join(known)}")
+        if source.text is None:
+            raise NotFound(f"source {source_slug!r} has no stored text to cover")
+        facts = [
+            f
+            for f in _facts(conn, _Names(conn))
+            if any(source_id == source.id for _, source_id in f.evidence)
+        ]
+    text: str = source.text
+    amounts = {a.value.normalize() for f in facts for a in f.values.amounts}
+    dates = [(w.date, w.precision) for f in facts for w in f.values.dates]
+    periods = [p for f in facts for p in f.values.periods]
+    names = [n for f in facts for n in f.values.names]
+    titles = [phrase for f in facts for _, phrase in f.values.phrases]
+    currencies = {f.values.currency for f in facts if f.values.currency}
+    out: list[UncoveredValue] = []
+    date_places = date_spans(text)
+    for start, end, mention in date_places:
+        covered = any(
+            date.year == mention.year
+            and (mention.month is None or (precision != "year" and date.month == mention.month))
+            and (mention.day is None or (precision == "day" and date.day == mention.day))
+            for date, precision in dates
+        ) or (mention.month is None and any(p.year == mention.year for p in periods))
+        if not covered:
+            out.append(UncoveredValue("date", start, end, text[start:end]))
+    for start, end, number in number_spans(text):
+        if any(s <= start and end <= e for s, e, _ in date_places):
+            continue  # part of a date
+        if number.spelled and number.value < 1000:
+            continue  # "the two nations": prose, not a figure
+        if number.value.normalize() not in amounts:
+            out.append(UncoveredValue("number", start, end, text[start:end]))
+    for start, end, candidate in name_spans(text):
+        bare = candidate.removeprefix("The ").strip()
+        covered = (
+            any(name_found((n.name, *n.aliases), [bare]) for n in names)
+            or any(name_found([bare], [n.name, *n.aliases]) for n in names)
+            or any(words_found(bare, [title]) for title in titles)
+            or (bare in ("US", "U.S.") and "USD" in currencies)  # "US dollars"
+        )
+        if not covered:
+            out.append(UncoveredValue("name", start, end, text[start:end]))
+    return sorted(out, key=lambda v: (v.start, v.kind))
