@@ -376,7 +376,7 @@ def unsupported_facts(conn: Connection) -> SupportResult:
     A fact with an ``inferred`` reason is accepted as it is (reports show the reason).
     """
     names = _Names(conn)
-    sources = dict(conn.execute(sa.select(Source.id, Source.slug)).tuples().all())
+    sources = {row.id: row.slug for row in conn.execute(sa.select(Source.id, Source.slug))}
     facts = _facts(conn, names)
     found: list[Unsupported] = []
     for fact in facts:
