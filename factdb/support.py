@@ -70,7 +70,7 @@ QUALIFIER_WORDS: dict[str, tuple[str, ...]] = {
 #: a stored qualifier -> its family in ``QUALIFIER_WORDS``
 FAMILY = {"nearly": "near"}
 
-_WORD_NUMBERS = {
+_WORD_NUMBERS: dict[str, int | Decimal] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "hundred": 100, "a hundred": 100, "a dozen": 12, "dozen": 12,

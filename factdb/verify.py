@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -69,10 +69,10 @@ def verify(
         require_head(conn)
         support_lines: list[str] = []
         if support:
-            found = unsupported_facts(conn)
-            checked += found.checked
-            where = fact_locations(fact_files, found.alias_slugs)
-            support_lines = [u.message(where) for u in found.facts]
+            result = unsupported_facts(conn)
+            checked += result.checked
+            where = fact_locations(fact_files, result.alias_slugs)
+            support_lines = [u.message(where) for u in result.facts]
         texts: dict[int, str] = {}
         for source_id, slug, text, digest in conn.execute(
             sa.select(Source.id, Source.slug, Source.text, Source.text_sha256).where(
@@ -254,8 +254,8 @@ def _evidence(conn: Connection) -> dict[str, dict[int, list[tuple[str, int]]]]:
     selected = [Evidence.quote, Evidence.source_id]
     selected += [getattr(Evidence, c) for c in _EVIDENCE_COLUMNS]
     for row in conn.execute(sa.select(*selected).order_by(Evidence.id)):
-        quote, source_id, ids = row[0], row[1], row[2:]
-        for column, fact_id in zip(_EVIDENCE_COLUMNS, ids, strict=True):
+        quote, source_id = cast(str, row[0]), cast(int, row[1])
+        for column, fact_id in zip(_EVIDENCE_COLUMNS, row[2:], strict=True):
             if fact_id is not None:
                 out[column][fact_id].append((quote, source_id))
     return out
@@ -270,14 +270,14 @@ def _dated(label: str, date: object, precision: object) -> list[When]:
 def _used_entities(conn: Connection) -> set[int]:
     """Entities a fact refers to (imported trade rows aside)."""
     used: set[int] = set()
-    for row in conn.execute(sa.select(Role.person_id, Role.organisation_id)):
-        used.update(row)
-    for row in conn.execute(
+    for person, organisation in conn.execute(sa.select(Role.person_id, Role.organisation_id)):
+        used.update((person, organisation))
+    for ids in conn.execute(
         sa.select(
             Relation.subject_id, Relation.object_id, Relation.context_id, Relation.claimed_by_id
         )
     ):
-        used.update(i for i in row if i is not None)
+        used.update(i for i in ids if i is not None)
     used.update(conn.scalars(sa.select(EventParticipant.entity_id)))
     used.update(i for i in conn.scalars(sa.select(Event.location_id)) if i is not None)
     for row in conn.execute(
@@ -424,7 +424,7 @@ def _fact_keys(
     if section == "supports":
         return []
     if section == "events" and len(path) == 4:
-        event = valid.spec.events[path[1]]
+        event = valid.spec.events[int(path[1])]
         entity = fact.entity
         slug = aliases.get(entity, entity)
         return [("participant", f"{event.slug}/{slug}/{fact.role}")]
