@@ -39,7 +39,8 @@ SECTIONS = (
     "claims",
 )
 COOPERATION_EVENTS = ("memorandum", "funding_commitment")
-COOPERATION_PREDICATES = ["cooperates_with", "funds"]
+#: "commits_to": a commitment to fund is cooperation, not yet funding
+COOPERATION_PREDICATES = ["cooperates_with", "funds", "commits_to"]
 
 
 @dataclass(frozen=True)
