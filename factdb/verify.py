@@ -407,6 +407,12 @@ def fact_locations(
     from factdb.factfiles.validate import check_files, discover, fact_paths
 
     aliases = alias_slugs or {}
+    for given in paths or []:
+        if not given.exists():
+            raise NotFound(
+                f"{given}: no such fact file or directory; name existing fact files, or none "
+                "for the bundled seeds"
+            )
     files, _ = check_files(discover(paths or [bundled_seeds()]))
     where: dict[tuple[str, str], str] = {}
     for valid in files:

@@ -210,3 +210,17 @@ def test_spans_point_into_the_original_text() -> None:
     names = [n for _, _, n in name_spans(text)]
     assert "JETRO" in names and "Sofia" in names
     assert "Toyota’s" not in names, "a single word opening a sentence is not taken for a name"
+
+
+def test_the_matcher_is_pure() -> None:
+    """Pure text functions: importing them loads no database layer and no fact-file parser."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, factdb.support\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'alembic', 'pydantic', 'ruamel')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -285,3 +285,10 @@ def test_coverage_lists_an_uncovered_number(seeded: Engine, db_url: str, tmp_pat
     start = SUPPORT_TEXT.index("12 million")
     assert f"{start}-{start + len('12 million')}: number: 12 million" in result.stdout
     assert "number(s)" in result.stderr
+
+
+def test_verify_names_a_missing_fact_file(seeded: Engine, db_url: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", str(tmp_path / "nope.yaml"), "--db", db_url])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "nope.yaml: no such fact file or directory" in result.stderr
