@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import connect
 from factdb.errors import NotFound
-from factdb.factkinds import FACT_KINDS
+from factdb.factkinds import FACT_KINDS, kind_at
 from factdb.models import (
     Entity,
     EntityAlias,
@@ -426,18 +426,14 @@ def fact_locations(
 def _fact_keys(
     path: tuple[str | int, ...], fact: Any, valid: ValidFile, aliases: dict[str, str]
 ) -> Iterable[tuple[str, str]]:
-    section = path[0]
-    if section == "supports":
+    kind = kind_at(path)
+    if kind is None:  # a ``supports:`` item: the fact it supports is written elsewhere
         return []
-    if section == "events" and len(path) == 4:
+    if not kind.has_slug:  # a participant: EVENT/ENTITY/ROLE
         event = valid.spec.events[int(path[1])]
-        entity = fact.entity
-        slug = aliases.get(entity, entity)
-        return [("participant", f"{event.slug}/{slug}/{fact.role}")]
-    kind = {"entities": "entity", "roles": "role", "events": "event", "trade": "trade"}.get(
-        str(section), "relation"
-    )
-    return [(kind, fact.slug)]
+        entity = aliases.get(fact.entity, fact.entity)
+        return [(kind.name, f"{event.slug}/{entity}/{fact.role}")]
+    return [(kind.name, fact.slug)]
 
 
 # --- coverage of values ---------------------------------------------------------------------
