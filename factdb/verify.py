@@ -63,6 +63,7 @@ def verify(
     unsupported one is named at its ``file:line`` in ``fact_files`` (default: the bundled
     seeds) when it is written there, else by the source that declares it.
     """
+    require_paths(fact_files)
     problems: list[str] = []
     checked = 0
     with connect(engine, read_only=True) as conn:
@@ -71,7 +72,8 @@ def verify(
         if support:
             result = unsupported_facts(conn)
             checked += result.checked
-            where = fact_locations(fact_files, result.alias_slugs)
+            # the files are read only to say where an unsupported fact is written
+            where = fact_locations(fact_files, result.alias_slugs) if result.facts else {}
             support_lines = [u.message(where) for u in result.facts]
         texts: dict[int, str] = {}
         for source_id, slug, text, digest in conn.execute(
@@ -407,12 +409,7 @@ def fact_locations(
     from factdb.factfiles.validate import check_files, discover, fact_paths
 
     aliases = alias_slugs or {}
-    for given in paths or []:
-        if not given.exists():
-            raise NotFound(
-                f"{given}: no such fact file or directory; name existing fact files, or none "
-                "for the bundled seeds"
-            )
+    require_paths(paths)
     files, _ = check_files(discover(paths or [bundled_seeds()]))
     where: dict[tuple[str, str], str] = {}
     for valid in files:
@@ -421,6 +418,16 @@ def fact_locations(
             for kind, key in _fact_keys(path, fact, valid, aliases):
                 where.setdefault((kind, key), f"{valid.doc.file}:{line}")
     return where
+
+
+def require_paths(paths: Sequence[Path] | None) -> None:
+    """Refuse a named fact file or directory that does not exist (before any check runs)."""
+    for given in paths or []:
+        if not given.exists():
+            raise NotFound(
+                f"{given}: no such fact file or directory; name existing fact files, or none "
+                "for the bundled seeds"
+            )
 
 
 def _fact_keys(
