@@ -94,6 +94,13 @@ _NUMBER = re.compile(
 )
 
 
+_RANGE = re.compile(
+    r"(?<![\w.,])(?P<low>\d+(?:\.\d+)?)\s*(?:-|to|and)\s*\d+(?:\.\d+)?\s*"
+    r"(?P<scale>thousand|million|billion|trillion|bn|mln)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Mention:
     """A number as a text states it: its value after scale words, and the words around it."""
@@ -146,7 +153,12 @@ def number_spans(text: str) -> list[tuple[int, int, Mention]]:
         )
         start = match.start("digits") if match.group("digits") else match.start("words")
         out.append((start, match.end(), mention))
-    return out
+    # "between 250 and 300 million": the scale word of a range's end scales its start too
+    for match in _RANGE.finditer(text.translate(_FOLD)):
+        low = Decimal(match.group("low").replace(",", "")) * SCALES[match.group("scale").lower()]
+        mention = Mention(low.normalize(), None, False, None)
+        out.append((match.start("low"), match.end("low"), mention))
+    return sorted(out, key=lambda item: item[0])
 
 
 def _family(word: str) -> str:

@@ -42,6 +42,8 @@ ARTICLE = "total trade between Bulgaria and Japan reached about 270 million US d
         ("half a million visitors", 500_000),
         ("a 270-million deal", 270_000_000),
         ("€3m", 3_000_000),
+        ("between 250 and 300 million dollars", 250_000_000),  # a range shares its scale
+        ("250-300 million", 300_000_000),
     ],
 )
 def test_numbers_with_scale_words(quote: str, value: int) -> None:
@@ -55,6 +57,7 @@ def test_numbers_with_scale_words(quote: str, value: int) -> None:
         ("270 thousand", 270_000_000),  # another scale
         ("a 5 m wall", 5_000_000),  # "m" is a metre, not a million, without a currency
         ("in 2024", 2024_000_000),
+        ("250 companies and 300 million dollars", 250_000_000),
     ],
 )
 def test_numbers_not_there(quote: str, value: int) -> None:
