@@ -51,7 +51,7 @@ VIEWS: dict[str, tuple[str, str]] = {
         "an entity",
         (
             "id, slug, kind, name, description, aliases, iso2, iso3, m49, wikidata, "
-            "hs_code, identifiers"
+            "hs_code, identifiers, inferred"
         ),
     ),
     "v_events": (
@@ -59,14 +59,14 @@ VIEWS: dict[str, tuple[str, str]] = {
         (
             "id, slug, kind, title, description, start_date, start_precision, end_date, "
             "end_precision, date_note, location_slug, location, parent_slug, parent_title, "
-            "cameo_code, declared_by"
+            "cameo_code, declared_by, inferred"
         ),
     ),
     "v_event_participants": (
         "an entity's part in an event",
         (
             "id, event_slug, event, event_start_date, event_start_precision, entity_slug, "
-            "entity, entity_kind, role, count, count_qualifier, note"
+            "entity, entity_kind, role, count, count_qualifier, note, inferred"
         ),
     ),
     "v_trade": (
@@ -75,7 +75,7 @@ VIEWS: dict[str, tuple[str, str]] = {
             "id, slug, reporter_slug, reporter, reporter_iso3, partner_slug, partner, "
             "partner_iso3, year, month, months, flow, commodity_code, commodity_label, "
             "value, value_cents, currency, value_qualifier, value_low, value_high, status, "
-            "derived, method, as_of, series, source_slug, source_title, source_line"
+            "derived, method, as_of, series, source_slug, source_title, source_line, inferred"
         ),
     ),
     "v_relations": (
@@ -84,7 +84,7 @@ VIEWS: dict[str, tuple[str, str]] = {
             "id, slug, subject_slug, subject, predicate, object_slug, object, value, unit, "
             "context_slug, context, valid_from, valid_from_precision, valid_to, "
             "valid_to_precision, claimed_by_slug, claimed_by, rank, rank_reason, "
-            "declared_by"
+            "declared_by, inferred"
         ),
     ),
     "v_evidence": (

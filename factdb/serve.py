@@ -79,7 +79,8 @@ COLUMNS: dict[str, str] = {
     "value_qualifier": "how the source states the value: exact, about, near, more_than, ...",
     "value_low": "lower bound of the value, in currency, when the source gives a range",
     "value_high": "upper bound of the value, in currency, when the source gives a range",
-    "status": "preliminary, provisional, final, derived, ... as the source labels the figure",
+    "status": "preliminary, provisional, final, derived, not_stated, ... as the source labels "
+    "the figure",
     "derived": "1 when the figure is computed from others (method says how)",
     "method": "how a derived figure was computed",
     "as_of": "date the figure was current",
@@ -112,6 +113,7 @@ COLUMNS: dict[str, str] = {
     "quote_end": "character offset where the quote ends in the stored text",
     "field": "the part of the fact the quote states, when only one part",
     "verbatim": "1 when the quote is the source's exact words",
+    "inferred": "why the fact needs more than its quotes show; empty when they show it all",
 }
 
 #: view -> column -> a description that differs from ``COLUMNS`` in that view

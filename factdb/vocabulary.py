@@ -117,6 +117,8 @@ class TradeStatus(enum.StrEnum):
     REVISED = "revised"
     DERIVED = "derived"
     ESTIMATED = "estimated"
+    #: the source gives the figure without saying whether it is preliminary or final
+    NOT_STATED = "not_stated"
 
 
 class Predicate(enum.StrEnum):

@@ -75,7 +75,7 @@ def test_a_removed_fact_is_removed_with_its_evidence(seeded: Engine, tmp_path: P
 def test_dry_run_writes_nothing(migrated: Engine) -> None:
     before = snapshot(migrated)
     report = load(migrated, dry_run=True)
-    assert report.tables["entities"].inserted == 42
+    assert report.tables["entities"].inserted == 43  # with AloJapan.com, the byline
     assert snapshot(migrated) == before
 
 
@@ -102,7 +102,7 @@ CORRUPTIONS = [
     ("    kind: country\n", "    kind: planet\n"),
     ("    predicate: has_strength\n", "    predicate: likes\n"),
     ("    subject: insait\n", "    subject: insiat\n"),
-    ('    quote: "favorable tax policies"\n', '    quote: "favourable tax policies"\n'),
+    ('    quote: "AloJapan.com"\n', '    quote: "AloJapan.org"\n'),  # a quote not in the text
     ("    year: 2024\n", '    year: "2024"\n'),
     ("    status: preliminary\n", "    status: preliminary\n    colour: red\n"),
     ("    title: President\n", "    title: President\n    title: King\n"),

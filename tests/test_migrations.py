@@ -293,7 +293,7 @@ def test_a_downgrade_that_drops_data_needs_yes(seeded: Engine, db_url: str) -> N
     code, _, err = _downgrade("base", "--db", db_url)
     assert code == 2, err
     assert err.startswith("Error: ") and err.count("\n") == 1
-    assert "entities (42 rows)" in err and "--yes" in err
+    assert "entities (43 rows)" in err and "--yes" in err
     assert migrate.current_revisions(seeded) == migrate.head_revisions()
     code, _, err = _downgrade("0004", "--db", db_url)  # drops the entity declarations' rows
     assert code == 2 and "entity_declarations (" in err, err
@@ -355,7 +355,7 @@ def _answer_in_terminal(answer: str, *args: str) -> tuple[int, str]:
 
 def test_downgrade_asks_on_a_terminal(seeded: Engine, db_url: str) -> None:
     code, text = _answer_in_terminal("n", "db", "downgrade", "base", "--db", db_url)
-    assert code == 1 and "entities (42 rows)" in text and "cancelled" in text
+    assert code == 1 and "entities (43 rows)" in text and "cancelled" in text
     assert migrate.current_revisions(seeded) == migrate.head_revisions()
     code, text = _answer_in_terminal("y", "db", "downgrade", "base", "--db", db_url)
     assert code == 0, text

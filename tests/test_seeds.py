@@ -36,11 +36,16 @@ def test_counts_per_kind(seeded: Engine) -> None:
     with seeded.connect() as conn:
         count = lambda model: conn.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
         assert count(Source) == 8
-        assert count(Entity) == 42
+        # 42 + AloJapan.com, whose byline names the writer of "underlines growing interest"
+        assert count(Entity) == 43
         assert count(Role) == 5
-        assert count(Event) == 13
+        # 13 + BNT's welcome ceremony, no longer filed as the partnership ceremony
+        assert count(Event) == 14
         assert count(TradeFlow) == 7
-        assert count(Relation) == 42
+        # 42 - two places the article never locates (residence in Tokyo, Tokyo in Japan)
+        # - Toshiba's "interest" (the text says only that Radev met it to discuss investment)
+        # + "mainly exports high value-added goods" + RIKEN as "Japan's" agency
+        assert count(Relation) == 41
         assert count(Evidence) > 150
 
 
@@ -273,3 +278,112 @@ def test_the_article_reposts_novinite(seeded: Engine) -> None:
         .where(Source.slug == ARTICLE_SOURCE),
     )
     assert reposted == "novinite-radev-japanese-investments"
+
+
+def _event(conn: sa.Connection, slug: str) -> sa.Row:  # type: ignore[type-arg]
+    return conn.execute(sa.select(Event).where(Event.slug == slug)).one()
+
+
+def test_audit_nothing_the_sources_do_not_say(seeded: Engine) -> None:
+    """Each value the audit found beyond its source is gone or marked inferred."""
+    with seeded.connect() as conn:
+        relations = set(conn.scalars(sa.select(Relation.slug)))
+        assert not {"pm-residence-located-in-tokyo", "tokyo-located-in-japan"} & relations
+        assert "toshiba-interested-in-bulgarian-energy" not in relations
+        # "no source dates the ceremony"
+        ceremony = _event(conn, "strategic-partnership-ceremony")
+        assert (ceremony.start_date, ceremony.start_precision) == (None, "unknown")
+        # MOFA says "Official Working Visit to Japan"; Novinite gives no place for 2019
+        for slug in ("ishiba-radev-summit-meeting-2025", "naruhito-enthronement-2019"):
+            assert _event(conn, slug).location_id is None, slug
+        insait = conn.execute(sa.select(Entity).where(Entity.slug == "insait")).one()
+        assert insait.description is None, "full name and Sofia are not in the article"
+        chips = conn.execute(
+            sa.select(Entity).where(Entity.slug == "product-electronic-micro-assemblies")
+        ).one()
+        assert chips.description is None, "the HS note is not in the article"
+        # README: "Economy Minister Petar Dilov"
+        assert (
+            conn.scalar(
+                sa.select(Role.title).where(
+                    Role.slug == "petar-dilov-minister-of-economy-of-bulgaria"
+                )
+            )
+            == "Economy Minister"
+        )
+        # README gives neither a status for these rows nor MOFA's date and title
+        statuses = dict(
+            conn.execute(
+                sa.select(TradeFlow.slug, TradeFlow.status).where(
+                    TradeFlow.series.in_(
+                        [
+                            "novinite-bulgaria-japan-trade-2024",
+                            "bnr-japanese-business-delegation-2024",
+                        ]
+                    )
+                )
+            ).all()
+        )
+        assert set(map(str, statuses.values())) == {"not_stated"} and len(statuses) == 4
+        mofa = conn.execute(
+            sa.select(Source).where(Source.slug == "mofa-japan-bulgaria-summit-2025")
+        ).one()
+        assert (mofa.title, mofa.published_on) == (None, None)
+        novinite_titles = conn.scalars(
+            sa.select(Source.title).where(Source.publisher == "Novinite", Source.url.is_not(None))
+        ).all()
+        assert novinite_titles == [None, None], "the two Novinite titles were invented"
+
+
+def test_audit_fixes_keep_what_the_text_says(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        toyota = conn.execute(
+            sa.select(Relation).where(Relation.slug == "toyota-funds-insait")
+        ).one()
+        assert (str(toyota.predicate), toyota.qualifiers) == ("commits_to", {"when": "recent"})
+        reading = conn.execute(
+            sa.select(Relation.predicate, Entity.slug)
+            .join(Entity, Entity.id == Relation.claimed_by_id)
+            .where(Relation.slug == "japan-interest-in-bulgarian-tech")
+        ).one()
+        assert (str(reading.predicate), reading.slug) == ("attracts", "alojapan")
+        strong = conn.scalars(
+            sa.select(Relation.value).where(Relation.predicate == "invests_in_sector")
+        ).all()
+        assert strong == ["strong"] * 4
+        mainly = conn.execute(
+            sa.select(Relation.value, Relation.qualifiers).where(
+                Relation.slug == "bulgaria-exports-mainly-high-value-added-goods"
+            )
+        ).one()
+        assert tuple(mainly) == ("high value-added goods", {"share": "mainly"})
+        riken = conn.execute(
+            sa.select(Relation.predicate, Entity.slug)
+            .join(Entity, Entity.id == Relation.object_id)
+            .where(Relation.slug == "riken-national-research-agency-of-japan")
+        ).one()
+        assert (str(riken.predicate), riken.slug) == ("part_of", "japan")
+
+
+def test_ishiba_presence_is_ambiguous_and_signatories_are_recorded(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        rows = conn.execute(
+            sa.select(Event.slug, Entity.slug, EventParticipant.role, EventParticipant.inferred)
+            .join(Event, Event.id == EventParticipant.event_id)
+            .join(Entity, Entity.id == EventParticipant.entity_id)
+            .where(Entity.slug.in_(["shigeru-ishiba", "rumen-radev"]))
+        ).all()
+    ishiba = {
+        (event, str(role)): inferred
+        for event, who, role, inferred in rows
+        if who == "shigeru-ishiba"
+    }
+    assert ("bulgaria-japan-business-forum-2025", "attendee") not in ishiba
+    presence = ishiba[("radev-official-visit-to-japan-2025", "attendee")]
+    assert presence is not None and "forum or the ceremony" in presence
+    signers = {
+        who
+        for event, who, role, _ in rows
+        if str(role) == "signatory" and event == "strategic-partnership-declaration-signing"
+    }
+    assert signers == {"shigeru-ishiba", "rumen-radev"}

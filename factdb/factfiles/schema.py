@@ -171,6 +171,15 @@ class QuoteSpec(Strict):
     )
 
 
+#: why a fact needs an inference its quotes do not show; reports print it beside the fact
+Inferred = Annotated[
+    Text | None,
+    Field(
+        description="Why this fact goes beyond what its quotes show (e.g. a date taken from "
+        "elsewhere); `factdb verify` accepts an unsupported fact only with this reason."
+    ),
+]
+
 QuoteItem = Text | QuoteSpec
 QuoteField = QuoteItem | list[QuoteItem]
 
@@ -209,6 +218,7 @@ class EntitySpec(Strict):
     description: Text | None = None
     aliases: list[Text | AliasSpec] = []
     identifiers: dict[IdentifierScheme, Text] = {}
+    inferred: Inferred = None
     quote: QuoteField | None = None
 
 
@@ -226,6 +236,7 @@ class RoleSpec(Strict):
     valid_from: DateField | None = Field(None, alias="from")
     valid_to: DateField | None = Field(None, alias="to")
     ended: StrictBool = Field(False, description="True for a former role whose end is undated.")
+    inferred: Inferred = None
     quote: QuoteField
 
     @model_validator(mode="after")
@@ -240,6 +251,7 @@ class ParticipantSpec(Strict):
     count: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] | None = None
     count_qualifier: CountQualifier | None = None
     note: Text | None = None
+    inferred: Inferred = None
     quote: QuoteField
 
     @model_validator(mode="after")
@@ -261,6 +273,7 @@ class EventSpec(Strict):
     parent: Slug | None = None
     cameo: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{2,4}$")] | None = None
     participants: list[ParticipantSpec] = []
+    inferred: Inferred = None
     quote: QuoteField
 
     @model_validator(mode="after")
@@ -303,6 +316,7 @@ class TradeSpec(Strict):
     as_of: DateField | None = None
     derived_from: list[DerivationSpec] = []
     method: Text | None = None
+    inferred: Inferred = None
     quote: QuoteField | None = None
 
     @model_validator(mode="after")
@@ -343,6 +357,7 @@ class RelationSpec(Strict):
     claimed_by: EntityRef | None = None
     rank: Rank = Rank.NORMAL
     rank_reason: Text | None = None
+    inferred: Inferred = None
     quote: QuoteField
 
     @model_validator(mode="after")

@@ -867,6 +867,11 @@ def _merge_entities(
         gave_one = any(stored[source].description for source in stored if source in loaded)
         if agreed["description"] is None and not gave_one and slug in catalog.entity_slugs:
             del agreed["description"]  # nobody gives one and none of these gave the one held
+        # why an entity is stated without a quote: the loaded files say; one that stops saying
+        # it clears it unless a source outside this load still declares the entity
+        reasons = [entity.inferred for _, _, entity in local if entity.inferred]
+        if reasons or not others:
+            agreed["inferred"] = reasons[0] if reasons else None
         values[slug] = agreed
 
         schemes: dict[str, tuple[str, str]] = {}

@@ -446,6 +446,7 @@ class Writer:
                 "person_id": self._entity(r.person),
                 "organisation_id": self._entity(r.organisation),
                 "title": r.title,
+                "inferred": r.inferred,
                 **_span("valid_from", r.valid_from, optional=False),
                 **_span("valid_to", r.valid_to, optional=not r.ended),
                 "source_id": source_id,
@@ -467,6 +468,7 @@ class Writer:
                 "date_note": e.date_note,
                 "location_id": self._entity(e.location),
                 "cameo_code": e.cameo,
+                "inferred": e.inferred,
                 "source_id": source_id,
             }
             for e in spec.events
@@ -487,6 +489,7 @@ class Writer:
                         "count": p.count,
                         "count_qualifier": p.count_qualifier,
                         "note": p.note,
+                        "inferred": p.inferred,
                     }
                 )
         got = self.sync(
@@ -516,6 +519,7 @@ class Writer:
                 "claimed_by_id": self._entity(r.claimed_by),
                 "rank": r.rank,
                 "rank_reason": r.rank_reason,
+                "inferred": r.inferred,
                 "source_id": source_id,
             }
             for r in spec.relations
@@ -599,6 +603,7 @@ class Writer:
                     "method": row.method,
                     "source_id": source_id,
                     "source_line": None,
+                    "inferred": row.inferred,
                 }
             )
         got = self.sync(

@@ -21,6 +21,8 @@ class Entity(Base):
     kind: Mapped[EntityKind] = mapped_column(choice(EntityKind, "kind"), index=True)
     name: Mapped[str] = mapped_column(sa.String(300), index=True)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    #: why the fact needs an inference its quotes do not show; NULL when they show it all
+    inferred: Mapped[str | None] = mapped_column(sa.Text)
 
     aliases: Mapped[list[EntityAlias]] = relationship(
         back_populates="entity", cascade="all, delete-orphan", passive_deletes=True
@@ -97,6 +99,8 @@ class Role(Base):
     valid_to_precision: Mapped[Precision | None] = mapped_column(
         choice(Precision, "valid_to_precision")
     )
+    #: why the fact needs an inference its quotes do not show; NULL when they show it all
+    inferred: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -41,6 +41,8 @@ class Event(Base):
     source_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
     )
+    #: why the fact needs an inference its quotes do not show; NULL when they show it all
+    inferred: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -74,6 +76,8 @@ class EventParticipant(Base):
         choice(CountQualifier, "count_qualifier")
     )
     note: Mapped[str | None] = mapped_column(sa.Text)
+    #: why the fact needs an inference its quotes do not show; NULL when they show it all
+    inferred: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.UniqueConstraint("event_id", "entity_id", "role"),

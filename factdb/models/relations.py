@@ -54,6 +54,8 @@ class Relation(Base):
     source_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
     )
+    #: why the fact needs an inference its quotes do not show; NULL when they show it all
+    inferred: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.CheckConstraint("object_id IS NOT NULL OR value IS NOT NULL", name="has_object"),

@@ -55,6 +55,8 @@ class TradeFlow(Base):
         sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
     )
     source_line: Mapped[int | None]
+    #: why the fact needs an inference its quotes do not show; NULL when they show it all
+    inferred: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         # The natural key leads with reporter and partner, so its index also serves the

@@ -21,7 +21,7 @@ from factdb.errors import InvalidOption
 from factdb.models import TOTAL_COMMODITY, Entity, EntityIdentifier, Relation, Role, Source
 from factdb.models import TradeFlow as TF
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import EntityRef, date_label, resolve_entity
+from factdb.reports.common import EntityRef, date_label, inferred_label, resolve_entity
 from factdb.reports.entity import roles_where
 from factdb.reports.pair import Pair
 from factdb.reports.timeline import timeline
@@ -39,7 +39,8 @@ SECTIONS = (
     "claims",
 )
 COOPERATION_EVENTS = ("memorandum", "funding_commitment")
-COOPERATION_PREDICATES = ["cooperates_with", "funds"]
+#: "commits_to": a commitment to fund is cooperation, not yet funding
+COOPERATION_PREDICATES = ["cooperates_with", "funds", "commits_to"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,12 @@ class _Context:
     pair: Pair
     numbering: _Numbering
 
-    def line(self, text: str, sources: list[str], data: dict[str, Any]) -> BriefingLine:
+    def line(
+        self, text: str, sources: list[str], data: dict[str, Any], inferred: str | None = None
+    ) -> BriefingLine:
+        """A line; one that needs an inference says so in its text and its data."""
+        if inferred:
+            text, data = text + inferred_label(inferred), data | {"inferred": inferred}
         return BriefingLine(text, self.numbering.refs(sources), data)
 
 
@@ -118,7 +124,10 @@ def relationship(ctx: _Context) -> list[BriefingLine]:
         data = {"level": row.value, "since": row.valid_from, "until": row.valid_to}
         out.append(
             ctx.line(
-                f"{row.value}{since}{until} ({row.rank})", row.sources, data | {"rank": row.rank}
+                f"{row.value}{since}{until} ({row.rank})",
+                row.sources,
+                data | {"rank": row.rank},
+                row.inferred,
             )
         )
     return out
@@ -146,6 +155,7 @@ def people(ctx: _Context) -> list[BriefingLine]:
                     "current": role.current,
                     "as_of": role.as_of,
                 },
+                role.inferred,
             )
         )
     return out
@@ -164,6 +174,7 @@ def events(ctx: _Context) -> list[BriefingLine]:
                 "event": dated.slug,
                 "kind": dated.kind,
             },
+            dated.inferred,
         )
         for dated in timeline(ctx.conn, within=ctx.pair.events())
     ]
@@ -190,6 +201,7 @@ def _trade_line(ctx: _Context, figure: TradeRow, official: bool) -> BriefingLine
             "series": figure.series,
             "official": official,
         },
+        figure.inferred,
     )
 
 
@@ -289,6 +301,7 @@ def export_goods(ctx: _Context) -> list[BriefingLine]:
             f"{product}{code}: {row.subject} to {row.context}",
             row.sources,
             {"product": product, "hs": hs.get(product), "exporter": row.subject, "to": row.context},
+            row.inferred,
         )
 
     return _directed(ctx, "exports_product", make)
@@ -296,10 +309,12 @@ def export_goods(ctx: _Context) -> list[BriefingLine]:
 
 def investment_sectors(ctx: _Context) -> list[BriefingLine]:
     def make(row: RelationRow, _: str) -> BriefingLine:
+        how = f" ({row.value})" if row.value else ""  # "strong", as the source says
         return ctx.line(
-            f"{row.object}: {row.subject} in {row.context}",
+            f"{row.object}: {row.subject} in {row.context}{how}",
             row.sources,
             {"sector": row.object, "investor": row.subject, "in": row.context},
+            row.inferred,
         )
 
     return _directed(ctx, "invests_in_sector", make)
@@ -318,6 +333,7 @@ def cooperation(ctx: _Context) -> list[BriefingLine]:
                 "kind": event.kind,
                 "participants": event.participants,
             },
+            event.inferred,
         )
         for event in timeline(ctx.conn, within=ctx.pair.events())
         if event.kind in COOPERATION_EVENTS
@@ -325,7 +341,10 @@ def cooperation(ctx: _Context) -> list[BriefingLine]:
     for row in relations(ctx.conn, predicates=COOPERATION_PREDICATES, within=ctx.pair.relations()):
         out.append(
             ctx.line(
-                _relation_text(row), row.sources, {"relation": row.slug, "predicate": row.predicate}
+                _relation_text(row),
+                row.sources,
+                {"relation": row.slug, "predicate": row.predicate},
+                row.inferred,
             )
         )
     return out
@@ -339,6 +358,7 @@ def claims(ctx: _Context) -> list[BriefingLine]:
             f"{row.claimed_by}: {_relation_text(row)}",
             row.sources,
             {"claimed_by": row.claimed_by, "relation": row.slug},
+            row.inferred,
         )
         for row in relations(ctx.conn, claims_only=True, within=ctx.pair.claims())
     ]

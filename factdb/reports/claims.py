@@ -33,6 +33,8 @@ class RelationRow:
     claimed_by: str | None
     rank: str
     sources: list[str]
+    #: why the relation goes beyond its quotes; None when they show it all
+    inferred: str | None = None
 
 
 def relations(
@@ -90,6 +92,7 @@ def relations(
             claimed_by=r.claimed_by,
             rank=str(r.Relation.rank),
             sources=sources[r.Relation.id],
+            inferred=r.Relation.inferred,
         )
         for r in rows
     ]

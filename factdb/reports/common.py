@@ -150,6 +150,11 @@ def date_label(date: dt.date | None, precision: str | None) -> str:
     return date.isoformat()
 
 
+def inferred_label(reason: str | None) -> str:
+    """What a report appends to a fact that needs an inference its quotes do not show."""
+    return f" (inferred: {reason})" if reason else ""
+
+
 def end_label(date: dt.date | None, precision: str | None) -> str | None:
     """The end of a role or relation: None while it holds, "undated" when only its end is known."""
     return None if precision is None else date_label(date, precision)

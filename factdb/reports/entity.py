@@ -40,6 +40,8 @@ class RoleRow:
     current: bool
     sources: list[str]
     as_of: str = "undated"
+    #: why the role goes beyond its quotes; None when they show it all
+    inferred: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class EntityEventRow:
     title: str
     part: str
     sources: list[str]
+    #: why the event, or this entity's part in it, goes beyond its quotes
+    inferred: str | None = None
 
 
 @dataclass
@@ -65,6 +69,8 @@ class EntityReport:
     claims_made: list[RelationRow] = field(default_factory=list)
     claims_about: list[RelationRow] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: why the entity itself goes beyond its quotes; None when they show it all
+    inferred: str | None = None
 
 
 def roles_of(conn: Connection, entity_ids: list[int]) -> list[RoleRow]:
@@ -108,6 +114,7 @@ def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Rol
             current=r.Role.valid_to_precision is None,
             sources=sources[r.Role.id],
             as_of=date_label(*newest.get(r.Role.id, (None, None))),
+            inferred=r.Role.inferred,
         )
         for r in rows
     ]
@@ -117,6 +124,7 @@ def entity_report(conn: Connection, name: str) -> EntityReport:
     ref = resolve_entity(conn, name)
     entity = orm_rows(conn, sa.select(Entity).where(Entity.id == ref.id))[0].Entity
     report = EntityReport(ref.slug, ref.kind, ref.name, entity.description)
+    report.inferred = entity.inferred
     report.aliases = list(
         conn.scalars(
             sa.select(EntityAlias.name)
@@ -134,7 +142,7 @@ def entity_report(conn: Connection, name: str) -> EntityReport:
     }
     report.roles = roles_of(conn, [ref.id])
     taken_part = (
-        sa.select(Event, EventParticipant.role)
+        sa.select(Event, EventParticipant.role, EventParticipant.inferred.label("part_inferred"))
         .join(EventParticipant, EventParticipant.event_id == Event.id)
         .where(EventParticipant.entity_id == ref.id)
         .order_by(Event.start_date.is_(None), Event.start_date, Event.title)
@@ -148,6 +156,7 @@ def entity_report(conn: Connection, name: str) -> EntityReport:
             title=r.Event.title,
             part=str(r.role),
             sources=event_sources[r.Event.id],
+            inferred="; ".join(i for i in (r.Event.inferred, r.part_inferred) if i) or None,
         )
         for r in rows
     ]

@@ -48,11 +48,16 @@ def _label(kind: str, role_a: str, role_b: str) -> tuple[str, bool] | None:
     """The edge label for two participants' roles; True when it runs from b to a."""
     roles = {role_a, role_b}
     if "funder" in roles and "recipient" in roles:
-        return "funded", role_b == "funder"
-    if "organiser" in roles and roles != {"organiser"}:
+        # a commitment to fund is not funding
+        label = "committed to fund" if kind == "funding_commitment" else "funded"
+        return label, role_b == "funder"
+    if roles == {"organiser"}:
+        return None  # co-organisers did not thereby meet
+    if "organiser" in roles:
         return "organised with", role_b == "organiser"
     if kind in ("signing", "memorandum") and roles <= {"signatory", "party"}:
-        return "signed with", False
+        # signatories sign with signatories, parties with parties, not a person with a country
+        return ("signed with", False) if role_a == role_b else None
     if "host" in roles and ("visitor" in roles or "attendee" in roles):
         return "hosted", role_b == "host"
     if kind in ("meeting", "audience", "forum", "ceremony", "visit"):
@@ -68,7 +73,11 @@ def network(conn: Connection, entity: str | None = None) -> list[Edge]:
         )
         .join(Event, Event.id == EventParticipant.event_id)
         .join(Entity, Entity.id == EventParticipant.entity_id)
-        .where(Entity.kind.in_(PEOPLE_AND_BODIES))
+        .where(
+            Entity.kind.in_(PEOPLE_AND_BODIES),
+            # a presence the sources leave ambiguous is no meeting
+            EventParticipant.inferred.is_(None),
+        )
         .order_by(EventParticipant.event_id, Entity.name)
     )
     rows = conn.execute(participants).all()

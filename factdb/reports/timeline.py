@@ -15,6 +15,7 @@ from factdb.reports.common import (
     AnySelect,
     date_label,
     ids_of,
+    inferred_label,
     orm_rows,
     resolve_entity,
     sources_by_fact,
@@ -33,6 +34,8 @@ class TimelineRow:
     part_of: str | None
     participants: list[str]
     sources: list[str]
+    #: why the event goes beyond its quotes; None when they show it all
+    inferred: str | None = None
 
 
 def timeline(
@@ -65,20 +68,21 @@ def timeline(
     ids = ids_of(query, Event.id)
     participants: dict[int, list[str]] = defaultdict(list)
     if rows:
-        for event_id, name, role, count, qualifier in conn.execute(
+        for event_id, name, role, count, qualifier, inferred in conn.execute(
             sa.select(
                 EventParticipant.event_id,
                 Entity.name,
                 EventParticipant.role,
                 EventParticipant.count,
                 EventParticipant.count_qualifier,
+                EventParticipant.inferred,
             )
             .join(Entity, Entity.id == EventParticipant.entity_id)
             .where(EventParticipant.event_id.in_(ids))
             .order_by(EventParticipant.event_id, EventParticipant.role, Entity.name)
         ):
             counted = f"{qualifier or ''} {count} ".lstrip() if count is not None else ""
-            participants[event_id].append(f"{counted}{name} ({role})")
+            participants[event_id].append(f"{counted}{name} ({role}){inferred_label(inferred)}")
     sources = sources_by_fact(conn, "event", ids)
     out = [
         TimelineRow(
@@ -93,6 +97,7 @@ def timeline(
             part_of=r.part_of,
             participants=participants[r.Event.id],
             sources=sources[r.Event.id],
+            inferred=r.Event.inferred,
         )
         for r in rows
     ]

@@ -40,6 +40,8 @@ class TradeRow:
     series: str
     sources: list[str]
     mirror: bool = False
+    #: why the figure goes beyond its quotes; None when they show it all
+    inferred: str | None = None
 
 
 @functools.lru_cache(maxsize=4096)  # a few hundred distinct periods label a million rows
@@ -82,6 +84,7 @@ def trade_query(
             t.c.status,
             t.c.method,
             t.c.series,
+            t.c.inferred,
             rep.name.label("reporter"),
             par.name.label("partner"),
             Source.slug.label("source"),
@@ -149,6 +152,7 @@ def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
             series=r.series,
             sources=evidence[r.id] or ([r.source] if r.source else []),
             mirror=bool(r.mirror),
+            inferred=r.inferred,
         )
         for r in rows
     ]
