@@ -205,9 +205,7 @@ class Predicate(enum.StrEnum):
     PLANS = "plans"
     ENCOURAGES = "encourages"
     MET_BEFORE = "met_before"
-    AGREES_ON = "agrees_on"  # "the two sides agreed on ..."
     CONFIRMS = "confirms"  # "the talks confirmed mutual interest in ..."
-    CHARACTERISED_AS = "characterised_as"  # "held in a constructive spirit"
 
 
 class Rank(enum.StrEnum):

@@ -438,9 +438,6 @@ class QuantitySpec(Strict):
     value: SignedAmount
     currency: Currency | None = Field(None, description="Required for money, else absent.")
     qualifier: ValueQualifier = ValueQualifier.EXACT
-    out_of: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = Field(
-        None, description='How many are ranked: "one of its 26 strategic partners".'
-    )
     date: DateField | None = Field(
         None, description="The period it refers to; a target's date to be reached by."
     )

@@ -443,7 +443,6 @@ class Writer:
                 "value": q.value,
                 "currency": q.currency,
                 "qualifier": q.qualifier,
-                "out_of": q.out_of,
                 **_dated("date", q.date, column="date"),
                 **_span("base_date", q.since, optional=True, precision="base_precision"),
                 "date_note": q.date_note,

@@ -47,7 +47,6 @@ class Quantity(Base):
     qualifier: Mapped[ValueQualifier] = mapped_column(
         choice(ValueQualifier, "qualifier"), default=ValueQualifier.EXACT
     )
-    out_of: Mapped[int | None]
     date: Mapped[dt.date | None]
     date_precision: Mapped[Precision] = mapped_column(
         choice(Precision, "date_precision"), default=Precision.UNKNOWN
@@ -81,7 +80,6 @@ class Quantity(Base):
         sa.CheckConstraint(
             "measure NOT IN ('rank', 'ordinal') OR value >= 100", name="rank_from_one"
         ),
-        sa.CheckConstraint("out_of IS NULL OR out_of >= 1", name="out_of_positive"),
         sa.CheckConstraint(date_precision_check("date", "date_precision"), name="date_dated"),
         sa.CheckConstraint(
             date_precision_check("base_date", "base_precision", optional=True),

@@ -100,7 +100,7 @@ PREDICATES_0001 = [
     "encourages",
     "met_before",
 ]
-PREDICATES = [*PREDICATES_0001, "agrees_on", "confirms", "characterised_as"]
+PREDICATES = [*PREDICATES_0001, "confirms"]
 #: evidence columns, in the registry's order, before and after this revision
 EVIDENCE_0001 = [
     "entity_id",
@@ -266,7 +266,7 @@ def _views(dialect: str) -> dict[str, str]:
             SELECT q.id, q.slug, s.slug AS subject_slug, s.name AS subject,
                    pa.slug AS partner_slug, pa.name AS partner, q.metric, q.kind, q.measure,
                    {_number("q.value", dialect)} AS value, q.value AS value_hundredths,
-                   q.currency, q.qualifier, q.out_of, q.date, q.date_precision,
+                   q.currency, q.qualifier, q.date, q.date_precision,
                    q.base_date, q.base_precision, q.date_note,
                    sb.slug AS stated_by_slug, sb.name AS stated_by,
                    ev.slug AS event_slug, ev.title AS event, q.qualifiers, q.note, q.inferred,
@@ -373,7 +373,6 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("qualifier", _enum(QUALIFIERS, "ck_quantities_qualifier"), nullable=False),
-        sa.Column("out_of", sa.Integer(), nullable=True),
         sa.Column("date", sa.Date(), nullable=True),
         sa.Column(
             "date_precision", _enum(PRECISIONS, "ck_quantities_date_precision"), nullable=False
@@ -413,9 +412,6 @@ def upgrade() -> None:
             "value >= 0 OR kind = 'change'", name=op.f("ck_quantities_only_change_negative")
         ),
         sa.CheckConstraint("length(metric) > 0", name=op.f("ck_quantities_metric_not_empty")),
-        sa.CheckConstraint(
-            "out_of IS NULL OR out_of >= 1", name=op.f("ck_quantities_out_of_positive")
-        ),
         sa.CheckConstraint(
             "partner_id IS NULL OR partner_id <> subject_id",
             name=op.f("ck_quantities_distinct_parties"),
