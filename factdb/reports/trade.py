@@ -26,7 +26,7 @@ class TradeRow:
     reporter: str
     partner: str
     period: str
-    year: int
+    year: int | None
     month: int
     months: int
     flow: str
@@ -40,11 +40,17 @@ class TradeRow:
     series: str
     sources: list[str]
     mirror: bool = False
+    #: actual, target, forecast or commitment
+    kind: str = "actual"
+    #: who gave the figure, when the source says
+    stated_by: str | None = None
 
 
 @functools.lru_cache(maxsize=4096)  # a few hundred distinct periods label a million rows
-def period_label(year: int, month: int, months: int) -> str:
-    """ "2024", "2024-03" or "2024 Jan–Jun"."""
+def period_label(year: int | None, month: int, months: int) -> str:
+    """ "2024", "2024-03" or "2024 Jan–Jun"; "undated" for a target with no year."""
+    if year is None:
+        return "undated"
     if month == 0:
         return str(year)
     if months == 1:
@@ -61,7 +67,7 @@ def trade_query(
     """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
     resolved from names, so it runs on the natural key's index. With both a reporter and a
     partner, the partner's filings with the reporter come too, with ``mirror`` true."""
-    rep, par = aliased(Entity), aliased(Entity)
+    rep, par, by = aliased(Entity), aliased(Entity), aliased(Entity)
     t = TradeFlow.__table__
     reporter_id = resolve_entity(conn, reporter).id if reporter is not None else None
     partner_id = resolve_entity(conn, partner).id if partner is not None else None
@@ -86,10 +92,13 @@ def trade_query(
             par.name.label("partner"),
             Source.slug.label("source"),
             mirror.label("mirror"),
+            t.c.kind,
+            by.name.label("stated_by"),
         )
         .join(rep, rep.id == t.c.reporter_id)
         .join(par, par.id == t.c.partner_id)
         .outerjoin(Source, Source.id == t.c.source_id)
+        .outerjoin(by, by.id == t.c.stated_by_id)
     )
     if both:
         query = query.where(
@@ -149,6 +158,8 @@ def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
             series=r.series,
             sources=evidence[r.id] or ([r.source] if r.source else []),
             mirror=bool(r.mirror),
+            kind=str(r.kind),
+            stated_by=r.stated_by,
         )
         for r in rows
     ]
