@@ -266,7 +266,8 @@ class EventSpec(Strict):
     parent: Slug | None = None
     cameo: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{2,4}$")] | None = None
     status: EventStatus = Field(
-        EventStatus.HELD, description="held (the default), planned, announced, postponed, cancelled."
+        EventStatus.HELD,
+        description="held (the default), planned, announced, postponed, cancelled.",
     )
     invited_by: EntityRef | None = Field(
         None, description='Who invited ("at the invitation of"); the host is a participant.'
@@ -333,7 +334,9 @@ class TradeSpec(Strict):
     @model_validator(mode="after")
     def _derived_rules(self) -> TradeSpec:
         if self.year is None and self.kind is QuantityKind.ACTUAL:
-            raise ValueError("an actual figure needs a `year` (only a target or forecast may lack one)")
+            raise ValueError(
+                "an actual figure needs a `year` (only a target or forecast may lack one)"
+            )
         if self.year is None and self.month is not None:
             raise ValueError("a `month` needs a `year`")
         derived = self.status is TradeStatus.DERIVED
@@ -355,7 +358,6 @@ class TradeSpec(Strict):
 
 
 QualifierValue = Text | StrictInt | StrictBool
-
 
 
 class RelationSpec(Strict):

@@ -88,5 +88,7 @@ class Quantity(Base):
         sa.CheckConstraint(
             "base_precision IS NULL OR kind = 'change'", name="base_only_for_change"
         ),
-        sa.CheckConstraint("partner_id IS NULL OR partner_id <> subject_id", name="distinct_parties"),
+        sa.CheckConstraint(
+            "partner_id IS NULL OR partner_id <> subject_id", name="distinct_parties"
+        ),
     )

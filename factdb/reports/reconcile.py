@@ -29,7 +29,9 @@ MIRROR_FLOW = {
     "total": "total",
 }
 
-Key = tuple[int, int, int, int, int, str, str]  # reporter, partner, year, month, months, flow, cmd
+Key = tuple[
+    int, int, int | None, int, int, str, str
+]  # reporter, partner, year, month, months, flow, cmd
 KEY_COLUMNS = (
     TradeFlow.reporter_id,
     TradeFlow.partner_id,
@@ -155,7 +157,9 @@ def reconcile(
         query = query.where(TradeFlow.year == year)
     stated = conn.execute(query).all()
     pairs = {(s.reporter_id, s.partner_id) for s in stated}
-    official = Official(conn, pairs | {(p, r) for r, p in pairs}, {s.year for s in stated if s.year is not None})
+    official = Official(
+        conn, pairs | {(p, r) for r, p in pairs}, {s.year for s in stated if s.year is not None}
+    )
     sources = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.id))
     out: list[ReconcileRow] = []
     for s in stated:
