@@ -65,6 +65,26 @@ VALID: dict[str, dict[str, Any]] = {
         "valid_from_precision": "unknown",
         "rank": "normal",
     },
+    "quantities": {
+        "id": 1,
+        "slug": "q",
+        "subject_id": 1,
+        "partner_id": 2,
+        "metric": "trade",
+        "kind": "change",
+        "measure": "percent",
+        "value": 4000,
+        "qualifier": "exact",
+        "date_precision": "unknown",
+    },
+    "documents": {
+        "id": 1,
+        "slug": "d",
+        "kind": "declaration",
+        "title": "Declaration",
+        "signed_precision": "unknown",
+    },
+    "document_signatories": {"document_id": 1, "entity_id": 3, "role": "signatory"},
     "evidence": {
         "fingerprint": "f" * 64,
         "source_id": 1,
@@ -326,6 +346,113 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "evidence",
         {"fingerprint": "a" * 64, "event_id": None, "relation_id": 77},
     ),
+    ("ck_events_status", "events", {"id": 9, "slug": "x", "status": "rumoured"}),
+    ("fk_events_invited_by_id_entities", "events", {"id": 9, "slug": "x", "invited_by_id": 77}),
+    ("ck_trade_flows_kind", "trade_flows", {"id": 9, "year": 2023, "kind": "wish"}),
+    ("ck_trade_flows_kind_not_change", "trade_flows", {"id": 9, "year": 2023, "kind": "change"}),
+    ("ck_trade_flows_actual_has_year", "trade_flows", {"id": 9, "year": None, "slug": "t9"}),
+    (
+        "fk_trade_flows_stated_by_id_entities",
+        "trade_flows",
+        {"id": 9, "year": 2023, "stated_by_id": 77},
+    ),
+    ("fk_trade_flows_event_id_events", "trade_flows", {"id": 9, "year": 2023, "event_id": 77}),
+    ("fk_relations_event_id_events", "relations", {"id": 9, "slug": "x", "event_id": 77}),
+    ("uq_quantities_slug", "quantities", {"id": 9}),
+    ("ck_quantities_kind", "quantities", {"id": 9, "slug": "x", "kind": "wish"}),
+    ("ck_quantities_measure", "quantities", {"id": 9, "slug": "x", "measure": "miles"}),
+    ("ck_quantities_qualifier", "quantities", {"id": 9, "slug": "x", "qualifier": "roughly"}),
+    ("ck_quantities_metric_not_empty", "quantities", {"id": 9, "slug": "x", "metric": ""}),
+    ("ck_quantities_currency_for_money", "quantities", {"id": 9, "slug": "x", "measure": "money"}),
+    (
+        "ck_quantities_only_change_negative",
+        "quantities",
+        {"id": 9, "slug": "x", "kind": "actual", "value": -100},
+    ),
+    (
+        "ck_quantities_rank_from_one",
+        "quantities",
+        {"id": 9, "slug": "x", "kind": "actual", "measure": "rank", "value": 0},
+    ),
+    ("ck_quantities_date_dated", "quantities", {"id": 9, "slug": "x", "date_precision": "year"}),
+    (
+        "ck_quantities_date_precision",
+        "quantities",
+        {"id": 9, "slug": "x", "date": dt.date(2024, 1, 1), "date_precision": "aeon"},
+    ),
+    ("ck_quantities_base_dated", "quantities", {"id": 9, "slug": "x", "base_precision": "year"}),
+    (
+        "ck_quantities_base_precision",
+        "quantities",
+        {"id": 9, "slug": "x", "base_date": dt.date(1992, 1, 1), "base_precision": "aeon"},
+    ),
+    (
+        "ck_quantities_base_only_for_change",
+        "quantities",
+        {
+            "id": 9,
+            "slug": "x",
+            "kind": "actual",
+            "base_date": dt.date(1992, 1, 1),
+            "base_precision": "year",
+        },
+    ),
+    ("ck_quantities_distinct_parties", "quantities", {"id": 9, "slug": "x", "partner_id": 1}),
+    ("fk_quantities_subject_id_entities", "quantities", {"id": 9, "slug": "x", "subject_id": 77}),
+    ("fk_quantities_partner_id_entities", "quantities", {"id": 9, "slug": "x", "partner_id": 77}),
+    (
+        "fk_quantities_stated_by_id_entities",
+        "quantities",
+        {"id": 9, "slug": "x", "stated_by_id": 77},
+    ),
+    ("fk_quantities_event_id_events", "quantities", {"id": 9, "slug": "x", "event_id": 77}),
+    ("fk_quantities_source_id_sources", "quantities", {"id": 9, "slug": "x", "source_id": 77}),
+    ("uq_documents_slug", "documents", {"id": 9}),
+    ("ck_documents_kind", "documents", {"id": 9, "slug": "x", "kind": "napkin"}),
+    ("ck_documents_count_positive", "documents", {"id": 9, "slug": "x", "count": 0}),
+    (
+        "ck_documents_count_qualifier",
+        "documents",
+        {"id": 9, "slug": "x", "count": 2, "count_qualifier": "roughly"},
+    ),
+    (
+        "ck_documents_count_qualifier_needs_count",
+        "documents",
+        {"id": 9, "slug": "x", "count_qualifier": "about"},
+    ),
+    ("ck_documents_titled_or_counted", "documents", {"id": 9, "slug": "x", "title": None}),
+    (
+        "ck_documents_signed_on_dated",
+        "documents",
+        {"id": 9, "slug": "x", "signed_precision": "day"},
+    ),
+    (
+        "ck_documents_signed_precision",
+        "documents",
+        {"id": 9, "slug": "x", "signed_on": dt.date(2025, 1, 1), "signed_precision": "aeon"},
+    ),
+    ("fk_documents_event_id_events", "documents", {"id": 9, "slug": "x", "event_id": 77}),
+    ("fk_documents_source_id_sources", "documents", {"id": 9, "slug": "x", "source_id": 77}),
+    ("uq_document_signatories_document_id_entity_id_role", "document_signatories", {}),
+    ("ck_document_signatories_role", "document_signatories", {"role": "forger"}),
+    ("ck_document_signatories_behalf_other", "document_signatories", {"on_behalf_of_id": 3}),
+    ("fk_document_signatories_document_id_documents", "document_signatories", {"document_id": 77}),
+    ("fk_document_signatories_entity_id_entities", "document_signatories", {"entity_id": 77}),
+    (
+        "fk_document_signatories_on_behalf_of_id_entities",
+        "document_signatories",
+        {"on_behalf_of_id": 77},
+    ),
+    (
+        "fk_evidence_quantity_id_quantities",
+        "evidence",
+        {"fingerprint": "a" * 64, "event_id": None, "quantity_id": 77},
+    ),
+    (
+        "fk_evidence_document_id_documents",
+        "evidence",
+        {"fingerprint": "a" * 64, "event_id": None, "document_id": 77},
+    ),
 ]
 
 
@@ -339,6 +466,9 @@ ALSO_REFUSED_BY = {
     "ck_events_end_precision": "ck_events_end_dated",
     "ck_relations_valid_from_precision": "ck_relations_valid_from_dated",
     "ck_relations_valid_to_precision": "ck_relations_valid_to_dated",
+    "ck_quantities_date_precision": "ck_quantities_date_dated",
+    "ck_quantities_base_precision": "ck_quantities_base_dated",
+    "ck_documents_signed_precision": "ck_documents_signed_on_dated",
 }
 
 
@@ -361,7 +491,14 @@ def _insert_valid(conn: Connection) -> None:
         .insert()
         .values({**VALID["trade_flows"], "id": 2, "flow": "import", "slug": "t2"})
     )
-    for name in ("trade_derivations", "relations", "evidence"):
+    for name in (
+        "trade_derivations",
+        "relations",
+        "quantities",
+        "documents",
+        "document_signatories",
+        "evidence",
+    ):
         conn.execute(T[name].insert().values(VALID[name]))
 
 
