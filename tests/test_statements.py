@@ -410,3 +410,24 @@ def test_a_wrong_statement_names_its_line(tmp_path: Path, section: str, message:
     assert len(problems) == 1, problems
     text = str(problems[0])
     assert text.startswith(f"{path}:4:") and message in text
+
+
+def test_the_documented_example_loads(migrated: Engine, tmp_path: Path) -> None:
+    """docs/fact-files.md's statements example is a fact file that loads as it is."""
+    import re
+
+    from factdb.factfiles.loader import load
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "fact-files.md").read_text()
+    section = text.split("## Statements", 1)[1]
+    (block,) = re.findall(r"^```yaml\n(.*?)^```", section.split("\n## ", 1)[0], re.S | re.M)
+    path = tmp_path / "example.yaml"
+    path.write_text(block)
+    load(migrated, [path])
+    found = {
+        name: rows(migrated, f"SELECT count(*) AS n FROM {name}")[0].n
+        for name in ("quantities", "documents", "document_signatories", "trade_flows")
+    }
+    assert found == {"quantities": 3, "documents": 2, "document_signatories": 3, "trade_flows": 2}
+    (target,) = rows(migrated, "SELECT year, kind FROM v_trade WHERE slug = 'example-trade-target'")
+    assert (target.year, target.kind) == (None, "target")
