@@ -281,6 +281,8 @@ def test_briefing_shows_every_statement(corpus: Engine) -> None:
         "uzbekistan-india-commission-2025": "planned",
         "samarkand-business-forum-2025": "cancelled",
     }
+    timeline = {line["data"]["event"]: line["text"] for line in sections["timeline"]}
+    assert timeline["uzbekistan-india-commission-2025"].endswith("commission (planned)")
     (about_talks,) = sections["event_statements"]
     assert about_talks["data"]["qualifiers"] == {"spirit": "constructive"}
     assert about_talks["text"].startswith(

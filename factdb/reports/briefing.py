@@ -183,7 +183,8 @@ def events(ctx: _Context) -> list[BriefingLine]:
     """Events with both sides among their participants or place, and the events inside them."""
     return [
         ctx.line(
-            f"{dated.when}: {dated.title}",
+            f"{dated.when}: {dated.title}"
+            + ("" if dated.status == "held" else f" ({dated.status})"),
             dated.sources,
             {
                 "when": dated.when,
@@ -191,6 +192,7 @@ def events(ctx: _Context) -> list[BriefingLine]:
                 "precision": dated.precision,
                 "event": dated.slug,
                 "kind": dated.kind,
+                "status": dated.status,
             },
         )
         for dated in timeline(ctx.conn, within=ctx.pair.events())

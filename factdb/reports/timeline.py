@@ -33,6 +33,8 @@ class TimelineRow:
     part_of: str | None
     participants: list[str]
     sources: list[str]
+    #: held, or planned, announced, postponed, cancelled
+    status: str = "held"
 
 
 def timeline(
@@ -93,6 +95,7 @@ def timeline(
             part_of=r.part_of,
             participants=participants[r.Event.id],
             sources=sources[r.Event.id],
+            status=str(r.Event.status),
         )
         for r in rows
     ]
