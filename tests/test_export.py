@@ -30,7 +30,7 @@ runner = CliRunner()
 
 #: an amount a float cannot carry to the cent in most tools: 12,345,678,901.23
 BIG_CENTS = 1_234_567_890_123
-BOOLEAN_COLUMNS = {"derived", "verbatim"}
+BOOLEAN_COLUMNS = {"derived", "verbatim", "current", "has_text"}
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -39,7 +39,13 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def add_big_trade_row(engine: Engine) -> None:
-    """A figure with bounds and an as-of date, larger than the seeds' figures."""
+    """A figure with bounds and an as-of date, larger than the seeds' figures; and the
+    statements corpus, so that every view (quantities, documents) has rows."""
+    from factdb.factfiles.loader import load
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    names = ("japan-india-rail", "uzbekistan-india-talks", "uzbekistan-india-ministry")
+    load(engine, [corpus / f"{name}.yaml" for name in names])
     with engine.begin() as conn:
         ids = conn.execute(
             sa.text("SELECT id FROM entities WHERE slug IN ('bulgaria', 'japan') ORDER BY slug")

@@ -159,6 +159,7 @@ def _number(column: str, dialect: str) -> str:
 def _views(dialect: str) -> dict[str, str]:
     """Every view this revision builds, written out in full."""
     old = op.get_context().script.get_revision("0002").module._views(dialect)
+    json_text = "CAST({} AS TEXT)" if dialect == "postgresql" else "{}"
     signed = _agg(
         "se.name || CASE WHEN sb.name IS NULL THEN '' ELSE ' for ' || sb.name END", dialect
     )
@@ -200,14 +201,15 @@ def _views(dialect: str) -> dict[str, str]:
             LEFT JOIN sources src ON src.id = t.source_id
             LEFT JOIN entities sb ON sb.id = t.stated_by_id
             LEFT JOIN events ev ON ev.id = t.event_id""",
-        "v_relations": """
+        "v_relations": f"""
             SELECT rel.id, rel.slug, s.slug AS subject_slug, s.name AS subject, rel.predicate,
                    o.slug AS object_slug, o.name AS object, rel.value, rel.unit,
                    c.slug AS context_slug, c.name AS context,
                    rel.valid_from, rel.valid_from_precision, rel.valid_to, rel.valid_to_precision,
                    cb.slug AS claimed_by_slug, cb.name AS claimed_by,
                    rel.rank, rel.rank_reason, src.slug AS declared_by,
-                   rel.qualifiers, ev.slug AS event_slug, ev.title AS event
+                   {json_text.format("rel.qualifiers")} AS qualifiers,
+                   ev.slug AS event_slug, ev.title AS event
             FROM relations rel
             JOIN entities s ON s.id = rel.subject_id
             LEFT JOIN entities o ON o.id = rel.object_id
@@ -269,7 +271,8 @@ def _views(dialect: str) -> dict[str, str]:
                    q.currency, q.qualifier, q.date, q.date_precision,
                    q.base_date, q.base_precision, q.date_note,
                    sb.slug AS stated_by_slug, sb.name AS stated_by,
-                   ev.slug AS event_slug, ev.title AS event, q.qualifiers, q.note, q.inferred,
+                   ev.slug AS event_slug, ev.title AS event,
+                   {json_text.format("q.qualifiers")} AS qualifiers, q.note, q.inferred,
                    src.slug AS declared_by
             FROM quantities q
             JOIN entities s ON s.id = q.subject_id
@@ -392,9 +395,7 @@ def upgrade() -> None:
             _dated("base_date", "base_precision", optional=True),
             name=op.f("ck_quantities_base_dated"),
         ),
-        sa.CheckConstraint(
-            _dated("date", "date_precision"), name=op.f("ck_quantities_date_dated")
-        ),
+        sa.CheckConstraint(_dated("date", "date_precision"), name=op.f("ck_quantities_date_dated")),
         sa.CheckConstraint(
             "(measure = 'money' AND currency IS NOT NULL AND length(currency) = 3) "
             "OR (measure <> 'money' AND currency IS NULL)",
@@ -491,9 +492,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("document_signatories") as batch:
-        batch.create_index(
-            op.f("ix_document_signatories_entity_id"), ["entity_id"], unique=False
-        )
+        batch.create_index(op.f("ix_document_signatories_entity_id"), ["entity_id"], unique=False)
         batch.create_index(
             op.f("ix_document_signatories_on_behalf_of_id"), ["on_behalf_of_id"], unique=False
         )
@@ -519,9 +518,7 @@ def upgrade() -> None:
         _fk_index(batch, "evidence", "quantity_id", "quantities", "CASCADE")
         _fk_index(batch, "evidence", "document_id", "documents", "CASCADE")
         batch.drop_constraint(op.f("ck_evidence_exactly_one_fact"), type_="check")
-        batch.create_check_constraint(
-            op.f("ck_evidence_exactly_one_fact"), _exactly_one(EVIDENCE)
-        )
+        batch.create_check_constraint(op.f("ck_evidence_exactly_one_fact"), _exactly_one(EVIDENCE))
     _restore_search("evidence")
 
     with op.batch_alter_table("relations") as batch:
@@ -543,16 +540,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("event_id", sa.Integer(), nullable=True))
         batch.alter_column("year", existing_type=sa.SmallInteger(), nullable=True)
         batch.drop_constraint("uq_trade_flows_natural_key", type_="unique")
-        batch.create_unique_constraint(
-            "uq_trade_flows_natural_key", [*NATURAL_KEY_0001, "kind"]
-        )
+        batch.create_unique_constraint("uq_trade_flows_natural_key", [*NATURAL_KEY_0001, "kind"])
         _fk_index(batch, "trade_flows", "stated_by_id", "entities", "SET NULL")
         _fk_index(batch, "trade_flows", "event_id", "events", "SET NULL")
         batch.drop_constraint(op.f("ck_trade_flows_status"), type_="check")
         batch.create_check_constraint(op.f("ck_trade_flows_status"), _in("status", TRADE_STATUSES))
-        batch.create_check_constraint(
-            op.f("ck_trade_flows_kind_not_change"), "kind <> 'change'"
-        )
+        batch.create_check_constraint(op.f("ck_trade_flows_kind_not_change"), "kind <> 'change'")
         batch.create_check_constraint(
             op.f("ck_trade_flows_actual_has_year"), "year IS NOT NULL OR kind <> 'actual'"
         )
@@ -563,15 +556,24 @@ def upgrade() -> None:
 
 #: facts the schema before this revision cannot hold, each as (what, query counting them)
 _NEWER_FACTS = [
-    ("trade figures that are targets, forecasts or commitments", "trade_flows WHERE kind <> 'actual'"),
+    (
+        "trade figures that are targets, forecasts or commitments",
+        "trade_flows WHERE kind <> 'actual'",
+    ),
     ("trade figures with status not_stated", "trade_flows WHERE status = 'not_stated'"),
-    ("trade figures with who stated them or their event",
-     "trade_flows WHERE stated_by_id IS NOT NULL OR event_id IS NOT NULL"),
-    ("events that are not held, invited by someone, or press conferences",
-     "events WHERE status <> 'held' OR invited_by_id IS NOT NULL OR kind = 'press_conference'"),
-    ("relations about an event or with a newer predicate",
-     f"relations WHERE event_id IS NOT NULL OR predicate NOT IN "
-     f"({', '.join(repr(p) for p in PREDICATES_0001)})"),
+    (
+        "trade figures with who stated them or their event",
+        "trade_flows WHERE stated_by_id IS NOT NULL OR event_id IS NOT NULL",
+    ),
+    (
+        "events that are not held, invited by someone, or press conferences",
+        "events WHERE status <> 'held' OR invited_by_id IS NOT NULL OR kind = 'press_conference'",
+    ),
+    (
+        "relations about an event or with a newer predicate",
+        f"relations WHERE event_id IS NOT NULL OR predicate NOT IN "
+        f"({', '.join(repr(p) for p in PREDICATES_0001)})",
+    ),
 ]
 
 
