@@ -393,7 +393,7 @@ def test_approximate_money_has_no_cents() -> None:
         (
             "trade:\n  - {slug: t, reporter: x, partner: y, kind: change, year: 2024, "
             "flow: total, value: 5, status: final, quote: q}\n",
-            "kind",
+            "Input should be 'actual', 'target', 'forecast' or 'commitment'",
         ),
         (
             "documents:\n  - {slug: d, kind: agreement, quote: q}\n",

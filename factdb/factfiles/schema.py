@@ -284,9 +284,7 @@ class EventSpec(Strict):
 
 
 #: the kinds a trade figure may have: a change ("up 40%") is a quantity, not a trade figure
-TradeKind = Literal[
-    QuantityKind.ACTUAL, QuantityKind.TARGET, QuantityKind.FORECAST, QuantityKind.COMMITMENT
-]
+TradeKind = Literal["actual", "target", "forecast", "commitment"]
 
 
 class CommoditySpec(Strict):
@@ -304,7 +302,7 @@ class TradeSpec(Strict):
     reporter: EntityRef
     partner: EntityRef
     kind: TradeKind = Field(
-        QuantityKind.ACTUAL,
+        "actual",
         description="actual (the default), target, forecast or commitment.",
     )
     year: Annotated[StrictInt, Field(ge=1900, le=2100)] | None = Field(
@@ -333,7 +331,7 @@ class TradeSpec(Strict):
 
     @model_validator(mode="after")
     def _derived_rules(self) -> TradeSpec:
-        if self.year is None and self.kind is QuantityKind.ACTUAL:
+        if self.year is None and self.kind == "actual":
             raise ValueError(
                 "an actual figure needs a `year` (only a target or forecast may lack one)"
             )

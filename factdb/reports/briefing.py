@@ -636,7 +636,7 @@ def derived_figures(ctx: _Context) -> list[BriefingLine]:
         out.append(
             ctx.line(
                 f"{figure.period} {_what(figure)}: "
-                f"{amount_text(figure.value, figure.currency)} = {formula}; "
+                f"{amount_text(figure.value, figure.currency, figure.qualifier)} = {formula}; "
                 f"{status}, as its inputs ({figure.method})",
                 sources,
                 {
