@@ -433,3 +433,64 @@ def test_the_documented_example_loads(migrated: Engine, tmp_path: Path) -> None:
     assert found == {"quantities": 3, "documents": 2, "document_signatories": 3, "trade_flows": 2}
     (target,) = rows(migrated, "SELECT year, kind FROM v_trade WHERE slug = 'example-trade-target'")
     assert (target.year, target.kind) == (None, "target")
+
+
+@pytest.mark.parametrize(
+    ("table", "row"),
+    [
+        (
+            "quantities",
+            "(slug, subject_id, partner_id, metric, kind, measure, value, qualifier, "
+            "date_precision) VALUES ('q', :bg, :x, 'm', 'actual', 'count', 100, 'exact', "
+            "'unknown')",
+        ),
+        ("document_signatories", "(document_id, entity_id, role) VALUES (:doc, :x, 'party')"),
+        (
+            "trade_flows",
+            "(series, reporter_id, partner_id, year, month, months, flow, commodity_code, "
+            "value, currency, value_qualifier, status, stated_by_id) VALUES ('s', :bg, :jp, "
+            "2024, 0, 12, 'total', 'TOTAL', 1, 'USD', 'exact', 'final', :x)",
+        ),
+    ],
+)
+def test_an_entity_a_statement_uses_is_not_taken_over(
+    migrated: Engine, table: str, row: str
+) -> None:
+    """An imported entity that a quantity, document or figure's attribution names is no
+    longer the import's alone: a fact file declaring its code may not take it over (the
+    takeover deletes it, and its statements with it)."""
+    from factdb.factfiles.catalog import imported_only
+
+    with migrated.begin() as conn:
+        ids = {}
+        for slug in ("bg", "jp", "x"):
+            ids[slug] = conn.execute(
+                sa.text(
+                    "INSERT INTO entities (slug, kind, name) VALUES (:s, 'country', :s) "
+                    "RETURNING id"
+                ),
+                {"s": slug},
+            ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO trade_flows (series, reporter_id, partner_id, year, month, months, "
+                "flow, commodity_code, value, currency, value_qualifier, status) VALUES "
+                "('comtrade', :bg, :x, 2023, 0, 12, 'export', 'TOTAL', 5, 'USD', 'exact', "
+                "'final')"
+            ),
+            ids,
+        )
+        ids["doc"] = conn.execute(
+            sa.text(
+                "INSERT INTO documents (slug, kind, title, signed_precision) "
+                "VALUES ('d', 'agreement', 'A', 'unknown') RETURNING id"
+            )
+        ).scalar_one()
+
+        def only_imported() -> bool:
+            query = sa.select(sa.literal(1)).where(imported_only(sa.literal(ids["x"])))
+            return conn.execute(query).first() is not None
+
+        assert only_imported()
+        conn.execute(sa.text(f"INSERT INTO {table} {row}"), ids)
+        assert not only_imported()
