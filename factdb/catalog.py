@@ -41,6 +41,13 @@ TABLES = {
     "trade_derivations": "one input of a derived figure: `derived = Σ coefficient × input`",
     "relations": "subject, predicate (controlled vocabulary), object entity or literal value "
     "with unit, context, validity, qualifiers, who claimed it, rank with reason",
+    "quantities": "a stated number other than a trade figure: growth, ratio, count, rank or "
+    "ordinal, with unit, qualifier, kind (actual, target, forecast, commitment, change), "
+    "period, base period, who stated it",
+    "documents": "an agreement, declaration, memorandum, programme ... signed (or a count of "
+    "unnamed documents), its signing date and event",
+    "document_signatories": "an entity's part in a document: signatory (for a party), party "
+    "or witness",
     "evidence": "a quote in a source that states one fact (or, with `field`, one part of it), "
     "with its character span",
 }
@@ -59,7 +66,7 @@ VIEWS: dict[str, tuple[str, str]] = {
         (
             "id, slug, kind, title, description, start_date, start_precision, end_date, "
             "end_precision, date_note, location_slug, location, parent_slug, parent_title, "
-            "cameo_code, declared_by, inferred"
+            "cameo_code, declared_by, status, invited_by_slug, invited_by, inferred"
         ),
     ),
     "v_event_participants": (
@@ -75,7 +82,8 @@ VIEWS: dict[str, tuple[str, str]] = {
             "id, slug, reporter_slug, reporter, reporter_iso3, partner_slug, partner, "
             "partner_iso3, year, month, months, flow, commodity_code, commodity_label, "
             "value, value_cents, currency, value_qualifier, value_low, value_high, status, "
-            "derived, method, as_of, series, source_slug, source_title, source_line, inferred"
+            "derived, method, as_of, series, source_slug, source_title, source_line, kind, "
+            "stated_by_slug, stated_by, event_slug, inferred"
         ),
     ),
     "v_relations": (
@@ -84,7 +92,7 @@ VIEWS: dict[str, tuple[str, str]] = {
             "id, slug, subject_slug, subject, predicate, object_slug, object, value, unit, "
             "context_slug, context, valid_from, valid_from_precision, valid_to, "
             "valid_to_precision, claimed_by_slug, claimed_by, rank, rank_reason, "
-            "declared_by, inferred"
+            "declared_by, qualifiers, event_slug, event, inferred"
         ),
     ),
     "v_evidence": (
@@ -92,6 +100,37 @@ VIEWS: dict[str, tuple[str, str]] = {
         (
             "id, fact_kind, fact_id, fact_slug, source_slug, source_title, source_url, "
             "quote, quote_start, quote_end, field, verbatim"
+        ),
+    ),
+    "v_roles": (
+        "a person's role",
+        (
+            "id, slug, person_slug, person, organisation_slug, organisation, title, "
+            "valid_from, valid_from_precision, valid_to, valid_to_precision, current, "
+            "declared_by"
+        ),
+    ),
+    "v_sources": (
+        "a source",
+        (
+            "id, slug, kind, publisher, title, published_on, published_precision, url, "
+            "language, file_name, has_text, text_sha256, row_count, reposts_slug, note"
+        ),
+    ),
+    "v_quantities": (
+        "a stated quantity",
+        (
+            "id, slug, subject_slug, subject, partner_slug, partner, metric, kind, measure, "
+            "value, value_hundredths, currency, qualifier, date, date_precision, base_date, "
+            "base_precision, date_note, stated_by_slug, stated_by, event_slug, event, "
+            "qualifiers, note, inferred, declared_by"
+        ),
+    ),
+    "v_documents": (
+        "a signed document",
+        (
+            "id, slug, kind, title, description, count, count_qualifier, signed_on, "
+            "signed_precision, event_slug, event, signatories, parties, inferred, declared_by"
         ),
     ),
 }

@@ -63,9 +63,10 @@ def _millions(value: float) -> str:
 
 def _x(row: TradeRow) -> float:
     """The middle of the row's period, in years: 2024 H1 sits at 2024.25."""
+    year = row.year or 0  # undated rows never reach a chart
     if row.month == 0:
-        return row.year + 0.5
-    return row.year + (row.month - 1 + row.months / 2) / 12
+        return year + 0.5
+    return year + (row.month - 1 + row.months / 2) / 12
 
 
 def _label_points(ax: Any, figures: list[TradeRow], numbers: dict[str, int]) -> None:
@@ -93,7 +94,9 @@ def _label_points(ax: Any, figures: list[TradeRow], numbers: dict[str, int]) -> 
 
 def trade_chart(rows: Sequence[TradeRow], fmt: str) -> bytes:
     """Stated figures as points labelled with value and source numbers, official series
-    (annual totals of all goods) as lines; the sources are numbered under the chart."""
+    (annual totals of all goods) as lines; the sources are numbered under the chart. A target
+    with no year has no place on the time axis and is left out."""
+    rows = [r for r in rows if r.year is not None]
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZE)
     numbers: dict[str, int] = {}
@@ -103,7 +106,7 @@ def trade_chart(rows: Sequence[TradeRow], fmt: str) -> bytes:
         if row.series == OFFICIAL_SERIES:
             if row.month == 0 and row.commodity.split(" ")[0] == TOTAL_COMMODITY:
                 key = (row.reporter, row.partner, row.flow)
-                official[key].append((row.year + 0.5, float(row.value)))
+                official[key].append((_x(row), float(row.value)))
             continue
         stated[row.flow].append(row)
     colours: dict[str, Any] = {}
@@ -134,7 +137,7 @@ def trade_chart(rows: Sequence[TradeRow], fmt: str) -> bytes:
     currencies = sorted({r.currency for r in rows}) or ["USD"]
     ax.set_ylabel(f"million {'/'.join(currencies)}")
     ax.set_xlabel("year (points sit mid-period)")
-    years = [r.year for r in rows]
+    years = [r.year for r in rows if r.year is not None]
     if years:
         ax.set_xlim(min(years) - 0.1, max(years) + 1.1)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))

@@ -80,6 +80,26 @@ COLUMN_KINDS: dict[str, dict[str, ColumnKind]] = {
         "quote_end": _K.INTEGER,
         "verbatim": _K.BOOLEAN,
     },
+    "v_roles": {
+        "id": _K.INTEGER,
+        "valid_from": _K.DATE,
+        "valid_to": _K.DATE,
+        "current": _K.BOOLEAN,
+    },
+    "v_sources": {
+        "id": _K.INTEGER,
+        "published_on": _K.DATE,
+        "has_text": _K.BOOLEAN,
+        "row_count": _K.INTEGER,
+    },
+    "v_quantities": {
+        "id": _K.INTEGER,
+        "value": _K.MONEY,
+        "value_hundredths": _K.INTEGER,
+        "date": _K.DATE,
+        "base_date": _K.DATE,
+    },
+    "v_documents": {"id": _K.INTEGER, "count": _K.INTEGER, "signed_on": _K.DATE},
 }
 
 

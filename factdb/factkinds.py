@@ -65,6 +65,8 @@ FACT_KINDS: tuple[FactKind, ...] = (
     ),
     FactKind("trade", ("trade",), "trade_flows", "trade_flow_id"),
     FactKind("relation", ("relations",), "relations", "relation_id"),
+    FactKind("quantity", ("quantities",), "quantities", "quantity_id"),
+    FactKind("document", ("documents",), "documents", "document_id"),
 )
 
 #: kinds with a slug of their own, declared in a top-level section of a fact file

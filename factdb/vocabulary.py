@@ -72,7 +72,18 @@ class EventKind(enum.StrEnum):
     MEMORANDUM = "memorandum"
     FUNDING_COMMITMENT = "funding_commitment"
     ANNOUNCEMENT = "announcement"
+    PRESS_CONFERENCE = "press_conference"  # a press conference or media briefing
     OTHER = "other"
+
+
+class EventStatus(enum.StrEnum):
+    """Whether an event took place: sources announce, plan and cancel events too."""
+
+    HELD = "held"
+    PLANNED = "planned"
+    ANNOUNCED = "announced"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
 
 
 class ParticipantRole(enum.StrEnum):
@@ -117,8 +128,52 @@ class TradeStatus(enum.StrEnum):
     REVISED = "revised"
     DERIVED = "derived"
     ESTIMATED = "estimated"
-    #: the source gives the figure without saying whether it is preliminary or final
-    NOT_STATED = "not_stated"
+    NOT_STATED = "not_stated"  # the source gives the figure without saying how final it is
+
+
+class QuantityKind(enum.StrEnum):
+    """What a stated number is: a measured figure, a goal, an expectation, a promise, or a
+    change relative to a base period (trade rows take every kind but ``change``)."""
+
+    ACTUAL = "actual"
+    TARGET = "target"
+    FORECAST = "forecast"
+    COMMITMENT = "commitment"
+    CHANGE = "change"
+
+
+class Measure(enum.StrEnum):
+    """The unit of a stated quantity."""
+
+    MONEY = "money"  # an amount in ``currency``
+    PERCENT = "percent"  # "up 40%"
+    COUNT = "count"  # "twenty documents", "26 strategic partners"
+    TIMES = "times"  # a ratio: "grew 42 times", "doubled" (2)
+    RANK = "rank"  # a place in an ordering: "the fourth largest investor" (4)
+    ORDINAL = "ordinal"  # the n-th of a series: "the fifth visit" (5)
+
+
+class DocumentKind(enum.StrEnum):
+    """What kind of document an agreement or other signed text is."""
+
+    AGREEMENT = "agreement"
+    DECLARATION = "declaration"
+    MEMORANDUM = "memorandum"
+    PROGRAMME = "programme"
+    TREATY = "treaty"
+    PROTOCOL = "protocol"
+    CONTRACT = "contract"
+    ROADMAP = "roadmap"
+    JOINT_STATEMENT = "joint_statement"
+    OTHER = "other"
+
+
+class SignatoryRole(enum.StrEnum):
+    """An entity's part in a document: who signed it, and on whose behalf (the party)."""
+
+    SIGNATORY = "signatory"
+    PARTY = "party"
+    WITNESS = "witness"
 
 
 class Predicate(enum.StrEnum):
@@ -150,6 +205,7 @@ class Predicate(enum.StrEnum):
     PLANS = "plans"
     ENCOURAGES = "encourages"
     MET_BEFORE = "met_before"
+    CONFIRMS = "confirms"  # "the talks confirmed mutual interest in ..."
 
 
 class Rank(enum.StrEnum):

@@ -38,6 +38,9 @@ SAVE_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "ck_trade_flows_distinct_parties": ({"partner_id": "reporter"}, "partner"),
     "ck_trade_flows_source_line_needs_source": ({"source_line": -3}, "source_line"),
     "ck_trade_flows_derived_has_method": ({"status": "derived"}, "status"),
+    "ck_trade_flows_kind": ({"kind": "wish"}, "kind"),
+    "ck_trade_flows_kind_not_change": ({"kind": "change"}, "kind"),
+    "ck_trade_flows_actual_has_year": ({"year": None}, "year"),
 }
 
 BULGARIA = ("100", "BGR", "Bulgaria")

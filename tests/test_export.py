@@ -30,12 +30,21 @@ runner = CliRunner()
 
 #: an amount a float cannot carry to the cent in most tools: 12,345,678,901.23
 BIG_CENTS = 1_234_567_890_123
-BOOLEAN_COLUMNS = {"derived", "verbatim"}
+BOOLEAN_COLUMNS = {"derived", "verbatim", "current", "has_text"}
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def add_statements(engine: Engine) -> None:
+    """The statements corpus, so that every view (quantities, documents) has rows."""
+    from factdb.factfiles.loader import load
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    names = ("japan-india-rail", "uzbekistan-india-talks", "uzbekistan-india-ministry")
+    load(engine, [corpus / f"{name}.yaml" for name in names])
 
 
 def add_big_trade_row(engine: Engine) -> None:
@@ -116,6 +125,7 @@ def test_column_kinds_name_documented_columns() -> None:
 
 def test_csv_equals_the_views(seeded: Engine, db_url: str, tmp_path: Path) -> None:
     add_big_trade_row(seeded)
+    add_statements(seeded)
     out = tmp_path / "out"
     code, stdout, stderr = invoke("export", str(out), "--db", db_url)
     assert code == 0, stderr
@@ -142,6 +152,7 @@ def header_index(out: Path, column: str) -> int:
 
 def test_jsonl_equals_the_views(seeded: Engine, db_url: str, tmp_path: Path) -> None:
     add_big_trade_row(seeded)
+    add_statements(seeded)
     out = tmp_path / "out"
     code, _, stderr = invoke("export", str(out), "--format", "jsonl", "--db", db_url)
     assert code == 0, stderr
@@ -160,6 +171,7 @@ def test_parquet_keeps_types_and_equals_the_views(
     seeded: Engine, db_url: str, tmp_path: Path
 ) -> None:
     add_big_trade_row(seeded)
+    add_statements(seeded)
     out = tmp_path / "out"
     code, _, stderr = invoke("export", str(out), "--format", "parquet", "--db", db_url)
     assert code == 0, stderr

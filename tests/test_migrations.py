@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -360,3 +361,104 @@ def test_downgrade_asks_on_a_terminal(seeded: Engine, db_url: str) -> None:
     code, text = _answer_in_terminal("y", "db", "downgrade", "base", "--db", db_url)
     assert code == 0, text
     assert migrate.current_revisions(seeded) == []
+
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+#: the views as revision 0004 left them
+VIEWS_0004 = [
+    "v_entities",
+    "v_events",
+    "v_event_participants",
+    "v_trade",
+    "v_relations",
+    "v_evidence",
+]
+
+
+def _snapshot(engine: Engine, columns: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Every row of every table and view (plumbing aside), as sorted tuples of the given
+    columns (by default all the columns each has now)."""
+    inspector = sa.inspect(engine)
+    names = [
+        n
+        for n in [*inspector.get_table_names(), *VIEWS_0004]
+        if n != "alembic_version" and not n.startswith("fts_")
+    ]
+    columns = columns or {n: [c["name"] for c in inspector.get_columns(n)] for n in names}
+    out: dict[str, Any] = {"columns": columns}
+    with engine.connect() as conn:
+        for name, cols in columns.items():
+            rows = conn.execute(sa.text(f"SELECT {', '.join(cols)} FROM {name}")).all()
+            out[name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def _import_rows_as_0004_did(engine: Engine) -> None:
+    """Two official rows, written with the columns the importer of revision 0004 wrote."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sources (slug, kind, published_precision, file_name, row_count) "
+                "VALUES ('comtrade-test', 'statistics_dataset', 'unknown', 'x.csv', 2)"
+            )
+        )
+        source = conn.execute(sa.text("SELECT id FROM sources WHERE slug = 'comtrade-test'"))
+        source_id = source.scalar_one()
+        ids = {slug: i for slug, i in conn.execute(sa.text("SELECT slug, id FROM entities"))}
+        for line, flow in enumerate(("export", "import"), start=1):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO trade_flows (series, reporter_id, partner_id, year, month, "
+                    "months, flow, commodity_code, value, currency, value_qualifier, status, "
+                    "source_id, source_line) VALUES ('comtrade', :r, :p, 2023, 0, 12, :flow, "
+                    "'TOTAL', :value, 'USD', 'exact', 'final', :source, :line)"
+                ),
+                {
+                    "r": ids["bulgaria"],
+                    "p": ids["japan"],
+                    "flow": flow,
+                    "value": 12_345_678_901 * line,
+                    "source": source_id,
+                    "line": line,
+                },
+            )
+
+
+def test_statements_revision_keeps_every_fact(engine: Engine) -> None:
+    """A database at 0004 holding the seeds and imported rows: upgrading keeps every row of
+    every table and view as it was, and downgrading again gives the 0004 database back."""
+    from factdb.factfiles.loader import load
+
+    migrate.upgrade(engine)
+    load(engine, [SEEDS])
+    migrate.downgrade(engine, "0004")
+    _import_rows_as_0004_did(engine)
+    before = _snapshot(engine)
+    assert before["trade_flows"] and before["v_trade"] and before["v_evidence"]
+    migrate.upgrade(engine)
+    after = _snapshot(engine, before["columns"])
+    assert after == before
+    with engine.connect() as conn:
+        kinds = conn.execute(sa.text("SELECT DISTINCT kind FROM v_trade")).scalars().all()
+        statuses = conn.execute(sa.text("SELECT DISTINCT status FROM v_events")).scalars().all()
+        new = [
+            conn.execute(sa.text(f"SELECT count(*) FROM {v}")).scalar_one()
+            for v in ("v_roles", "v_sources", "v_quantities", "v_documents")
+        ]
+    assert (kinds, statuses) == (["actual"], ["held"])
+    assert new[0] > 0 and new[1] > 0 and new[2:] == [0, 0]
+    migrate.downgrade(engine, "0004")
+    assert _snapshot(engine) == before
+
+
+def test_statements_downgrade_refuses_while_facts_need_it(engine: Engine) -> None:
+    from factdb.factfiles.loader import load
+
+    migrate.upgrade(engine)
+    load(engine, [SEEDS, CORPUS])
+    before = _snapshot(engine)
+    with pytest.raises(Exception, match="cannot downgrade below 0005 while the database holds"):
+        migrate.downgrade(engine, "0004")
+    assert migrate.current_revisions(engine) == migrate.head_revisions()
+    assert _snapshot(engine) == before

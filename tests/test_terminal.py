@@ -18,7 +18,7 @@ from tests.terminal import run_in_terminal
 
 #: command -> (arguments, words that must appear whole at any width: numbers, slugs)
 COMMANDS: dict[str, tuple[list[str], list[str]]] = {
-    "briefing": (["report", "briefing"], ["90,000,000.00", "270,000,000.00"]),
+    "briefing": (["report", "briefing"], ["269,500,000.00", "124,100,000.00"]),
     "timeline": (["report", "timeline"], ["funding_commitment", "2025-05-20"]),
     "entity": (["report", "entity", "toyota"], ["toyota-insait-funding-commitment"]),
     "trade": (["report", "trade"], ["90,000,000.00", "124,100,000.00"]),

@@ -126,6 +126,9 @@ CHECK_MESSAGES: dict[str, tuple[str, str]] = {
     "ck_trade_flows_distinct_parties": ("partner", "reporter and partner are the same entity"),
     "ck_trade_flows_source_line_needs_source": ("source_line", "a line number needs a source"),
     "ck_trade_flows_derived_has_method": ("status", "a derived figure needs a method"),
+    "ck_trade_flows_kind": ("kind", "not a kind of figure factdb knows"),
+    "ck_trade_flows_kind_not_change": ("kind", "a change is a quantity, not a trade figure"),
+    "ck_trade_flows_actual_has_year": ("year", "an actual figure needs a year"),
 }
 
 

@@ -20,12 +20,14 @@ from factdb.factfiles.validate import (
 )
 from factdb.factkinds import OWNED
 from factdb.models import (
+    DocumentSignatory,
     Entity,
     EntityAlias,
     EntityIdentifier,
     Event,
     EventParticipant,
     Evidence,
+    Quantity,
     Relation,
     Role,
     Source,
@@ -215,8 +217,11 @@ def imported_only(entity_id: Any) -> sa.ColumnElement[bool]:
         (EntityDeclaration.__table__, ("entity_id",)),
         (Role.__table__, ("person_id", "organisation_id")),
         (EventParticipant.__table__, ("entity_id",)),
-        (Event.__table__, ("location_id",)),
+        (Event.__table__, ("location_id", "invited_by_id")),
         (Relation.__table__, ("subject_id", "object_id", "context_id", "claimed_by_id")),
+        (Quantity.__table__, ("subject_id", "partner_id", "stated_by_id")),
+        (DocumentSignatory.__table__, ("entity_id", "on_behalf_of_id")),
+        (TradeFlow.__table__, ("stated_by_id",)),
     ]
     conditions = [
         ~sa.exists().where(sa.or_(*(table.c[column] == entity_id for column in columns)))

@@ -27,14 +27,19 @@ from pydantic import (
 from factdb.factkinds import FACT_REF_PATTERN
 from factdb.vocabulary import (
     CountQualifier,
+    DocumentKind,
     EntityKind,
     EventKind,
+    EventStatus,
     Flow,
     IdentifierScheme,
+    Measure,
     ParticipantRole,
     Precision,
     Predicate,
+    QuantityKind,
     Rank,
+    SignatoryRole,
     SourceKind,
     TradeStatus,
     ValueQualifier,
@@ -272,6 +277,13 @@ class EventSpec(Strict):
     location: EntityRef | None = None
     parent: Slug | None = None
     cameo: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{2,4}$")] | None = None
+    status: EventStatus = Field(
+        EventStatus.HELD,
+        description="held (the default), planned, announced, postponed, cancelled.",
+    )
+    invited_by: EntityRef | None = Field(
+        None, description='Who invited ("at the invitation of"); the host is a participant.'
+    )
     participants: list[ParticipantSpec] = []
     inferred: Inferred = None
     quote: QuoteField
@@ -282,6 +294,10 @@ class EventSpec(Strict):
         if self.parent == self.slug:
             raise ValueError("an event cannot be its own `parent`")
         return self
+
+
+#: the kinds a trade figure may have: a change ("up 40%") is a quantity, not a trade figure
+TradeKind = Literal["actual", "target", "forecast", "commitment"]
 
 
 class CommoditySpec(Strict):
@@ -298,7 +314,13 @@ class TradeSpec(Strict):
     slug: Slug
     reporter: EntityRef
     partner: EntityRef
-    year: Annotated[StrictInt, Field(ge=1900, le=2100)]
+    kind: TradeKind = Field(
+        "actual",
+        description="actual (the default), target, forecast or commitment.",
+    )
+    year: Annotated[StrictInt, Field(ge=1900, le=2100)] | None = Field(
+        None, description="Required for an actual figure; a target may have none."
+    )
     month: Annotated[StrictInt, Field(ge=1, le=12)] | None = Field(
         None, description="First month of the period; omitted for a whole year."
     )
@@ -317,10 +339,18 @@ class TradeSpec(Strict):
     derived_from: list[DerivationSpec] = []
     method: Text | None = None
     inferred: Inferred = None
+    stated_by: EntityRef | None = Field(None, description="Who gave the figure.")
+    event: Slug | None = Field(None, description="The event where it was stated or agreed.")
     quote: QuoteField | None = None
 
     @model_validator(mode="after")
     def _derived_rules(self) -> TradeSpec:
+        if self.year is None and self.kind == "actual":
+            raise ValueError(
+                "an actual figure needs a `year` (only a target or forecast may lack one)"
+            )
+        if self.year is None and self.month is not None:
+            raise ValueError("a `month` needs a `year`")
         derived = self.status is TradeStatus.DERIVED
         if derived and not self.derived_from:
             raise ValueError("a derived row lists the rows it comes from in `derived_from`")
@@ -358,6 +388,9 @@ class RelationSpec(Strict):
     rank: Rank = Rank.NORMAL
     rank_reason: Text | None = None
     inferred: Inferred = None
+    event: Slug | None = Field(
+        None, description='The event the statement is about: "the talks confirmed ...".'
+    )
     quote: QuoteField
 
     @model_validator(mode="after")
@@ -369,6 +402,119 @@ class RelationSpec(Strict):
         if self.unit is not None and self.value is None:
             raise ValueError("a `unit` needs a literal `value`")
         in_order(self.valid_from, self.valid_to, "`to` is before `from`")
+        return self
+
+
+def parse_signed_amount(value: object) -> Decimal:
+    """An exact number that may be negative (a fall): an integer or decimal text."""
+    if isinstance(value, Decimal):
+        return value
+    if type(value) is int:
+        return _within_signed_limit(Decimal(value))
+    if not isinstance(value, str):
+        raise ValueError("a value is an integer or quoted decimal text, never a float")
+    if not re.fullmatch(r"-?\d+(\.\d{1,2})?", value):
+        raise ValueError('a value is digits with at most two decimals, e.g. "40" or "-2.5"')
+    return _within_signed_limit(Decimal(value))
+
+
+def _within_signed_limit(amount: Decimal) -> Decimal:
+    if abs(amount) > MAX_MONEY:
+        raise ValueError(f"a value is at most {MAX_MONEY} either side of zero")
+    return amount
+
+
+SignedAmount = Annotated[
+    Decimal,
+    BeforeValidator(parse_signed_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": -int(MAX_MONEY), "maximum": int(MAX_MONEY)},
+                {"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"},
+            ],
+            "description": "An integer or quoted decimal text, at most two decimals; negative "
+            "only for a change.",
+        }
+    ),
+]
+Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
+
+
+class QuantitySpec(Strict):
+    """A stated number other than a trade figure: growth, a ratio, a count, a rank."""
+
+    slug: Slug
+    subject: EntityRef = Field(description="Whose number it is: the investor, the country.")
+    partner: EntityRef | None = Field(None, description="With or in whom: the other country.")
+    metric: Text = Field(description='What is counted or ranked: "investors", "trade turnover".')
+    kind: QuantityKind
+    measure: Measure
+    value: SignedAmount
+    currency: Currency | None = Field(None, description="Required for money, else absent.")
+    qualifier: ValueQualifier = ValueQualifier.EXACT
+    date: DateField | None = Field(
+        None, description="The period it refers to; a target's date to be reached by."
+    )
+    since: DateField | None = Field(None, description='Base period of a change: "since 1992".')
+    date_note: Text | None = Field(None, description='How the source dates it: "by 2020".')
+    stated_by: EntityRef | None = Field(None, description="Who gave the number.")
+    event: Slug | None = Field(None, description="The event it was stated at or is about.")
+    qualifiers: dict[str, QualifierValue] = {}
+    note: Text | None = None
+    inferred: Text | None = Field(None, description="How it was inferred, when not read.")
+    quote: QuoteField
+
+    @model_validator(mode="after")
+    def _unit_rules(self) -> QuantitySpec:
+        money = self.measure is Measure.MONEY
+        if money and self.currency is None:
+            raise ValueError("a money quantity needs a `currency`")
+        if not money and self.currency is not None:
+            raise ValueError(f"a `currency` is only for money, not {self.measure.value}")
+        change = self.kind is QuantityKind.CHANGE
+        if self.value < 0 and not change:
+            raise ValueError("only a change may be negative")
+        if self.since is not None and not change:
+            raise ValueError("`since` is the base period of a change (kind: change)")
+        if self.measure in (Measure.RANK, Measure.ORDINAL) and (
+            self.value < 1 or self.value != self.value.to_integral_value()
+        ):
+            raise ValueError(f"a {self.measure.value} is a whole number from 1")
+        if self.partner is not None and self.partner == self.subject:
+            raise ValueError("`partner` is another entity than `subject`")
+        return self
+
+
+class SignatorySpec(Strict):
+    entity: EntityRef
+    role: SignatoryRole = SignatoryRole.SIGNATORY
+    on_behalf_of: EntityRef | None = Field(None, description="The party a signatory signs for.")
+
+
+class DocumentSpec(Strict):
+    """An agreement, declaration, memorandum, programme ...: a thing, apart from its signing."""
+
+    slug: Slug
+    kind: DocumentKind
+    title: Text | None = None
+    description: Text | None = None
+    count: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = Field(
+        None, description='How many unnamed documents the row stands for: "twenty documents".'
+    )
+    count_qualifier: CountQualifier | None = None
+    signed: DateField | None = None
+    event: Slug | None = Field(None, description="The event it was signed at.")
+    signatories: list[SignatorySpec] = []
+    inferred: Text | None = Field(None, description="How it was inferred, when not read.")
+    quote: QuoteField
+
+    @model_validator(mode="after")
+    def _named_or_counted(self) -> DocumentSpec:
+        if self.title is None and self.count is None:
+            raise ValueError("a document needs a `title`, or a `count` of unnamed documents")
+        if self.count_qualifier is not None and self.count is None:
+            raise ValueError("count_qualifier needs a count")
         return self
 
 
@@ -391,6 +537,8 @@ class FactFile(Strict):
     events: list[EventSpec] = []
     trade: list[TradeSpec] = []
     relations: list[RelationSpec] = []
+    quantities: list[QuantitySpec] = []
+    documents: list[DocumentSpec] = []
     supports: list[SupportSpec] = []
 
 

@@ -564,6 +564,7 @@ def _resolve(
             resolve(valid, role.organisation, ("roles", index, "organisation"))
         for index, event in enumerate(spec.events):
             resolve(valid, event.location, ("events", index, "location"))
+            resolve(valid, event.invited_by, ("events", index, "invited_by"))
             for p_index, participant in enumerate(event.participants):
                 resolve(
                     valid, participant.entity, ("events", index, "participants", p_index, "entity")
@@ -571,9 +572,18 @@ def _resolve(
         for index, row in enumerate(spec.trade):
             resolve(valid, row.reporter, ("trade", index, "reporter"))
             resolve(valid, row.partner, ("trade", index, "partner"))
+            resolve(valid, row.stated_by, ("trade", index, "stated_by"))
         for index, relation in enumerate(spec.relations):
             for key in ("subject", "object", "context", "claimed_by"):
                 resolve(valid, getattr(relation, key), ("relations", index, key))
+        for index, quantity in enumerate(spec.quantities):
+            for key in ("subject", "partner", "stated_by"):
+                resolve(valid, getattr(quantity, key), ("quantities", index, key))
+        for index, document in enumerate(spec.documents):
+            for s_index, signatory in enumerate(document.signatories):
+                at: Path_ = ("documents", index, "signatories", s_index)
+                resolve(valid, signatory.entity, (*at, "entity"))
+                resolve(valid, signatory.on_behalf_of, (*at, "on_behalf_of"))
     problems += _check_fact_refs(files, catalog, refs)
     return refs, problems, takeovers
 
@@ -746,6 +756,15 @@ def _check_fact_refs(
                             ("trade", index, "derived_from", d_index, "trade"),
                             f"unknown trade row {derivation.trade!r}"
                             f"{_suggest(derivation.trade, known('trade'))}",
+                        )
+                    )
+        for section in ("trade", "relations", "quantities", "documents"):
+            for index, fact in enumerate(getattr(spec, section)):
+                if fact.event is not None and fact.event not in known("event"):
+                    problems.append(
+                        valid.doc.problem(
+                            (section, index, "event"),
+                            f"unknown event {fact.event!r}{_suggest(fact.event, known('event'))}",
                         )
                     )
         for index, support in enumerate(spec.supports):

@@ -31,6 +31,8 @@ from factdb.factfiles.validate import (
 from factdb.factkinds import BY_NAME, FACT_KINDS, OWNED
 from factdb.models import (
     TOTAL_COMMODITY,
+    Document,
+    DocumentSignatory,
     Entity,
     EntityAlias,
     EntityIdentifier,
@@ -38,6 +40,7 @@ from factdb.models import (
     EventParticipant,
     Evidence,
     Precision,
+    Quantity,
     Relation,
     Role,
     Source,
@@ -64,6 +67,9 @@ TABLE_ORDER = [
     "trade_flows",
     "trade_derivations",
     "relations",
+    "quantities",
+    "documents",
+    "document_signatories",
     "evidence",
 ]
 
@@ -195,6 +201,7 @@ class Writer:
         for valid in self.plan.files:
             self._parents(valid)
             self._derivations(valid)
+            self._event_links(valid)
         for valid, ids in zip(self.plan.files, fact_ids, strict=True):
             self._evidence(valid, ids)
         for valid in self.plan.files:
@@ -469,6 +476,8 @@ class Writer:
                 "location_id": self._entity(e.location),
                 "cameo_code": e.cameo,
                 "inferred": e.inferred,
+                "status": e.status,
+                "invited_by_id": self._entity(e.invited_by),
                 "source_id": source_id,
             }
             for e in spec.events
@@ -532,7 +541,95 @@ class Writer:
         )
         for index, relation in enumerate(spec.relations):
             ids[("relations", index)] = ("relation", _id(got[(relation.slug,)]))
+        self._quantities(valid, source_id, ids)
+        self._documents(valid, source_id, ids)
         return ids
+
+    def _quantities(
+        self, valid: ValidFile, source_id: int, ids: dict[Path_, tuple[str, int]]
+    ) -> None:
+        spec = valid.spec
+        rows = [
+            {
+                "slug": q.slug,
+                "subject_id": self._entity(q.subject),
+                "partner_id": self._entity(q.partner),
+                "metric": q.metric,
+                "kind": q.kind,
+                "measure": q.measure,
+                "value": q.value,
+                "currency": q.currency,
+                "qualifier": q.qualifier,
+                **_dated("date", q.date, column="date"),
+                **_span("base_date", q.since, optional=True, precision="base_precision"),
+                "date_note": q.date_note,
+                "stated_by_id": self._entity(q.stated_by),
+                "qualifiers": dict(q.qualifiers) or None,
+                "note": q.note,
+                "inferred": q.inferred,
+                "source_id": source_id,
+            }
+            for q in spec.quantities
+        ]
+        got = self.sync(
+            Quantity, ("slug",), rows, lookup=In(Quantity.slug, [q.slug for q in spec.quantities])
+        )
+        for index, quantity in enumerate(spec.quantities):
+            ids[("quantities", index)] = ("quantity", _id(got[(quantity.slug,)]))
+
+    def _documents(
+        self, valid: ValidFile, source_id: int, ids: dict[Path_, tuple[str, int]]
+    ) -> None:
+        spec = valid.spec
+        rows = [
+            {
+                "slug": d.slug,
+                "kind": d.kind,
+                "title": d.title,
+                "description": d.description,
+                "count": d.count,
+                "count_qualifier": d.count_qualifier,
+                **_dated("signed", d.signed, column="signed_on"),
+                "inferred": d.inferred,
+                "source_id": source_id,
+            }
+            for d in spec.documents
+        ]
+        slugs = [d.slug for d in spec.documents]
+        got = self.sync(Document, ("slug",), rows, lookup=In(Document.slug, slugs))
+        document_ids = {slug: _id(got[(slug,)]) for slug in slugs}
+        for index, document in enumerate(spec.documents):
+            ids[("documents", index)] = ("document", document_ids[document.slug])
+        signatories = [
+            {
+                "document_id": document_ids[d.slug],
+                "entity_id": self._entity(s.entity),
+                "role": s.role,
+                "on_behalf_of_id": self._entity(s.on_behalf_of),
+            }
+            for d in spec.documents
+            for s in d.signatories
+        ]
+        self.sync(
+            DocumentSignatory,
+            ("document_id", "entity_id", "role"),
+            signatories,
+            scope=In(DocumentSignatory.document_id, list(document_ids.values())),
+        )
+
+    def _event_links(self, valid: ValidFile) -> None:
+        """The event each trade row, relation, quantity and document names: set once every
+        file's events are written, since the event may be declared in another file."""
+        spec = valid.spec
+        for model, facts in (
+            (TradeFlow, spec.trade),
+            (Relation, spec.relations),
+            (Quantity, spec.quantities),
+            (Document, spec.documents),
+        ):
+            for fact in facts:
+                event = None if fact.event is None else self._slug_id(Event, fact.event)
+                self._link(model, self._slug_id(model, fact.slug), "event_id", event)
 
     def _trade(
         self, valid: ValidFile, source_id: int, ids: dict[Path_, tuple[str, int]]
@@ -604,6 +701,8 @@ class Writer:
                     "source_id": source_id,
                     "source_line": None,
                     "inferred": row.inferred,
+                    "kind": row.kind,
+                    "stated_by_id": self._entity(row.stated_by),
                 }
             )
         got = self.sync(
@@ -740,14 +839,17 @@ def _key_clause(table: sa.Table, key: tuple[str, ...], values: tuple[Any, ...]) 
     return sa.and_(*(table.c[c] == v for c, v in zip(key, values, strict=True)))
 
 
-def _dated(prefix: str, value: PartialDate | None) -> dict[str, Any]:
+def _dated(prefix: str, value: PartialDate | None, column: str | None = None) -> dict[str, Any]:
     value = value or PartialDate(None, Precision.UNKNOWN)
-    return {f"{prefix}_date": value.date, f"{prefix}_precision": value.precision}
+    return {column or f"{prefix}_date": value.date, f"{prefix}_precision": value.precision}
 
 
-def _span(prefix: str, value: PartialDate | None, *, optional: bool) -> dict[str, Any]:
+def _span(
+    prefix: str, value: PartialDate | None, *, optional: bool, precision: str | None = None
+) -> dict[str, Any]:
     """A validity bound; with ``optional`` and no value the bound is open (still valid)."""
+    precision = precision or f"{prefix}_precision"
     if value is None and optional:
-        return {prefix: None, f"{prefix}_precision": None}
+        return {prefix: None, precision: None}
     value = value or PartialDate(None, Precision.UNKNOWN)
-    return {prefix: value.date, f"{prefix}_precision": value.precision}
+    return {prefix: value.date, precision: value.precision}

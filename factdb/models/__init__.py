@@ -1,23 +1,30 @@
 """The SQLAlchemy models; importing this package registers every table on ``metadata``."""
 
 from factdb.models.base import Base
+from factdb.models.documents import Document, DocumentSignatory
 from factdb.models.entities import Entity, EntityAlias, EntityIdentifier, Role
 from factdb.models.events import Event, EventParticipant
 from factdb.models.evidence import FACT_COLUMNS, Evidence
+from factdb.models.quantities import Quantity
 from factdb.models.relations import Relation
 from factdb.models.sources import Source
 from factdb.models.trade import TradeDerivation, TradeFlow
 from factdb.vocabulary import (
     TOTAL_COMMODITY,
     CountQualifier,
+    DocumentKind,
     EntityKind,
     EventKind,
+    EventStatus,
     Flow,
     IdentifierScheme,
+    Measure,
     ParticipantRole,
     Precision,
     Predicate,
+    QuantityKind,
     Rank,
+    SignatoryRole,
     SourceKind,
     TradeStatus,
     ValueQualifier,
@@ -30,6 +37,9 @@ __all__ = [
     "TOTAL_COMMODITY",
     "Base",
     "CountQualifier",
+    "Document",
+    "DocumentKind",
+    "DocumentSignatory",
     "Entity",
     "EntityAlias",
     "EntityIdentifier",
@@ -37,15 +47,20 @@ __all__ = [
     "Event",
     "EventKind",
     "EventParticipant",
+    "EventStatus",
     "Evidence",
     "Flow",
     "IdentifierScheme",
+    "Measure",
     "ParticipantRole",
     "Precision",
     "Predicate",
+    "Quantity",
+    "QuantityKind",
     "Rank",
     "Relation",
     "Role",
+    "SignatoryRole",
     "Source",
     "SourceKind",
     "TradeDerivation",

@@ -8,11 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from factdb.models.base import Base, choice, date_precision_check
-from factdb.vocabulary import CountQualifier, EventKind, ParticipantRole, Precision
+from factdb.vocabulary import CountQualifier, EventKind, EventStatus, ParticipantRole, Precision
 
 
 class Event(Base):
-    """Something that happened, dated as precisely as a source allows (undated is allowed)."""
+    """Something that happened, dated as precisely as a source allows (undated is allowed).
+
+    ``status`` says whether it took place: a source may announce, plan or cancel an event.
+    ``invited_by_id`` is who invited the visitor ("at the invitation of"), who may differ from
+    the host among the participants.
+    """
 
     __tablename__ = "events"
 
@@ -37,6 +42,12 @@ class Event(Base):
         sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
     cameo_code: Mapped[str | None] = mapped_column(sa.String(4))
+    status: Mapped[EventStatus] = mapped_column(
+        choice(EventStatus, "status"), default=EventStatus.HELD, server_default="held"
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
+    )
     #: the source whose fact file declares this fact (the file is the truth for it)
     source_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True

@@ -59,6 +59,12 @@ class Evidence(Base):
     relation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("relations.id", ondelete="CASCADE"), index=True
     )
+    quantity_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("quantities.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint(_exactly_one(list(FACT_COLUMNS.values())), name="exactly_one_fact"),

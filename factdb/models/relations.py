@@ -17,7 +17,8 @@ class Relation(Base):
 
     ``claimed_by_id`` set means the statement is that entity's claim, not factdb's: "Bulgaria has
     the most IT specialists per capita in Europe" is Radev's. ``context_id`` scopes the relation
-    (Bulgaria exports integrated circuits *to Japan*).
+    (Bulgaria exports integrated circuits *to Japan*). ``event_id`` makes it a statement about
+    an event: "the talks confirmed mutual interest".
     """
 
     __tablename__ = "relations"
@@ -50,6 +51,9 @@ class Relation(Base):
     )
     rank: Mapped[Rank] = mapped_column(choice(Rank, "rank"), default=Rank.NORMAL)
     rank_reason: Mapped[str | None] = mapped_column(sa.Text)
+    event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
     #: the source whose fact file declares this fact (the file is the truth for it)
     source_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from factdb.models.base import Base, Money, choice
-from factdb.vocabulary import TOTAL_COMMODITY, Flow, TradeStatus, ValueQualifier
+from factdb.vocabulary import TOTAL_COMMODITY, Flow, QuantityKind, TradeStatus, ValueQualifier
 
 
 class TradeFlow(Base):
@@ -24,6 +24,10 @@ class TradeFlow(Base):
     and 12 months, a month is that month and 1, the first half of 2024 is 2024, 1, 6.
     Provenance of a bulk row is ``source_id`` plus ``source_line``; a fact-file row has
     evidence rows with quotes instead.
+
+    ``kind`` tells a measured figure from a target, forecast or commitment ("to reach
+    $1 billion by 2030"); only a non-actual figure may have no ``year``. ``stated_by_id`` is
+    who gave the figure (a minister), ``event_id`` where it was stated or agreed.
     """
 
     __tablename__ = "trade_flows"
@@ -35,7 +39,7 @@ class TradeFlow(Base):
     # No index of its own: the natural key's index leads with (reporter_id, partner_id), which
     # serves every trade query; one more index costs the bulk import a fifth of its speed.
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
-    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     months: Mapped[int] = mapped_column(sa.SmallInteger, default=12)
     flow: Mapped[Flow] = mapped_column(choice(Flow, "flow"))
@@ -57,6 +61,15 @@ class TradeFlow(Base):
     source_line: Mapped[int | None]
     #: why the fact needs an inference its quotes do not show; NULL when they show it all
     inferred: Mapped[str | None] = mapped_column(sa.Text)
+    kind: Mapped[QuantityKind] = mapped_column(
+        choice(QuantityKind, "kind"), default=QuantityKind.ACTUAL, server_default="actual"
+    )
+    stated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (
         # The natural key leads with reporter and partner, so its index also serves the
@@ -70,6 +83,7 @@ class TradeFlow(Base):
             "flow",
             "commodity_code",
             "series",
+            "kind",
             name="uq_trade_flows_natural_key",
         ),
         # Only fact-file rows have a slug: a partial index keeps bulk rows out of it.
@@ -99,6 +113,8 @@ class TradeFlow(Base):
             name="source_line_needs_source",
         ),
         sa.CheckConstraint("status <> 'derived' OR method IS NOT NULL", name="derived_has_method"),
+        sa.CheckConstraint("kind <> 'change'", name="kind_not_change"),
+        sa.CheckConstraint("year IS NOT NULL OR kind <> 'actual'", name="actual_has_year"),
     )
 
 

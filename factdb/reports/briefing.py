@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,12 +19,32 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from factdb.errors import InvalidOption
-from factdb.models import TOTAL_COMMODITY, Entity, EntityIdentifier, Relation, Role, Source
+from factdb.models import (
+    TOTAL_COMMODITY,
+    Entity,
+    EntityIdentifier,
+    Event,
+    Relation,
+    Role,
+    Source,
+)
 from factdb.models import TradeFlow as TF
 from factdb.reports.claims import RelationRow, relations
 from factdb.reports.common import EntityRef, date_label, inferred_label, resolve_entity
 from factdb.reports.entity import roles_where
 from factdb.reports.pair import Pair
+from factdb.reports.statements import (
+    Figure,
+    QuantityRow,
+    derivations,
+    disagreements,
+    documents,
+    figures,
+    implied_range,
+    inherited_status,
+    quantities,
+    within_rounding,
+)
 from factdb.reports.timeline import timeline
 from factdb.reports.trade import TradeRow, trade_query, trade_rows
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
@@ -32,10 +53,17 @@ SECTIONS = (
     "relationship",
     "people",
     "timeline",
+    "planned_events",
+    "event_statements",
     "trade",
+    "targets",
+    "derived_figures",
+    "disagreements",
+    "figures",
     "export_goods",
     "investment_sectors",
     "cooperation",
+    "documents",
     "claims",
 )
 COOPERATION_EVENTS = ("memorandum", "funding_commitment")
@@ -165,7 +193,8 @@ def events(ctx: _Context) -> list[BriefingLine]:
     """Events with both sides among their participants or place, and the events inside them."""
     return [
         ctx.line(
-            f"{dated.when}: {dated.title}",
+            f"{dated.when}: {dated.title}"
+            + ("" if dated.status == "held" else f" ({dated.status})"),
             dated.sources,
             {
                 "when": dated.when,
@@ -173,6 +202,7 @@ def events(ctx: _Context) -> list[BriefingLine]:
                 "precision": dated.precision,
                 "event": dated.slug,
                 "kind": dated.kind,
+                "status": dated.status,
             },
             dated.inferred,
         )
@@ -181,12 +211,13 @@ def events(ctx: _Context) -> list[BriefingLine]:
 
 
 def _trade_line(ctx: _Context, figure: TradeRow, official: bool) -> BriefingLine:
-    qualifier = "" if figure.qualifier == "exact" else f"{figure.qualifier} "
     derived = f"; derived: {figure.method}" if figure.derived else ""
     kind = "official, " if official else ""
+    target = "" if figure.kind == "actual" else f"{figure.kind} "
     return ctx.line(
-        f"{figure.period} {figure.reporter} {figure.flow} with {figure.partner}: {qualifier}"
-        f"{_money(figure.value)} {figure.currency} ({kind}{figure.status}{derived})",
+        f"{target}{figure.period} {figure.reporter} {figure.flow} with {figure.partner}: "
+        f"{amount_text(figure.value, figure.currency, figure.qualifier)} "
+        f"({kind}{figure.status}{derived})",
         figure.sources,
         {
             "period": figure.period,
@@ -355,13 +386,435 @@ def claims(ctx: _Context) -> list[BriefingLine]:
     that, with their claimant, touch both sides."""
     return [
         ctx.line(
-            f"{row.claimed_by}: {_relation_text(row)}",
+            f"{row.claimed_by} says {sentence(row)}",
             row.sources,
             {"claimed_by": row.claimed_by, "relation": row.slug},
             row.inferred,
         )
         for row in relations(ctx.conn, claims_only=True, within=ctx.pair.claims())
     ]
+
+
+# --- statements: helpers ------------------------------------------------------------------------
+
+#: how a relation reads as a sentence: segments after the subject, each dropped when a value it
+#: names ({o} object, {v} value, {c} context) is missing; an unused context is added at the end
+PHRASES: dict[str, tuple[str, ...]] = {
+    "partnership": ("is in a {v}", " with {o}"),
+    "located_in": ("is located in {o}",),
+    "part_of": ("is part of {o}",),
+    "member_of": ("is a member of {o}",),
+    "represents": ("represents {o}",),
+    "exports_product": ("exports {o}", " to {c}"),
+    "invests_in_sector": ("invests in {o}", " in {c}"),
+    "interested_in_investing_in": ("is interested in investing in {o}", " in {c}"),
+    "cooperates_with": ("cooperates with {o}", " on {v}"),
+    "funds": ("funds {o}", ": {v}"),
+    "focuses_on": ("focuses on", " {o}", " {v}"),
+    "has_strength": ("has a strength", " in {o}", ": {v}"),
+    "ranks_first_in": ("ranks first", " in {o}", " in {v}"),
+    "only_one_in": ("is the only", " {v}", " in {o}"),
+    "shares_values_with": ("shares", " {v}", " with {o}"),
+    "security_interconnected_with": ("is interconnected in security with {o}", ": {v}"),
+    "relations_rest_on": ("has relations", " with {o}", " that rest on {v}"),
+    "commits_to": ("commits to", " {o}", " {v}"),
+    "example_for": ("is an example for {o}", ": {v}"),
+    "values": ("values", " {o}", ": {v}"),
+    "attracts": ("attracts", " {o}", " {v}"),
+    "history_of_cooperation_with": ("has a history of cooperation", " with {o}", ": {v}"),
+    "goal_of": ("has a goal", " with {o}", ": {v}"),
+    "plans": ("plans", " {o}", " {v}"),
+    "encourages": ("encourages", " {o}", " {v}"),
+    "met_before": ("met {o} before",),
+    "confirms": ("confirms", " {o}", " {v}"),
+}
+
+
+def sentence(row: RelationRow) -> str:
+    """A relation as a reader says it: "Bulgaria ranks first in Europe in IT specialists"."""
+    values = {"o": row.object, "v": row.value, "c": row.context}
+    segments = PHRASES.get(row.predicate, (row.predicate.replace("_", " "), " {o}", " {v}"))
+    used: set[str] = set()
+    words = ""
+    for segment in segments:
+        names = [name for name in values if "{" + name + "}" in segment]
+        if any(values[name] is None for name in names):
+            continue
+        used.update(names)
+        words += segment.format(**{k: v or "" for k, v in values.items()})
+    if row.context and "c" not in used:
+        words += f" (as regards {row.context})"
+    return f"{row.subject} {words}"
+
+
+QUALIFIER_WORDS = {
+    "exact": "",
+    "about": "about",
+    "near": "near",
+    "nearly": "nearly",
+    "over": "more than",
+    "under": "less than",
+    "at_least": "at least",
+    "at_most": "up to",
+}
+_SCALES = (
+    (Decimal(10) ** 9, "billion"),
+    (Decimal(10) ** 6, "million"),
+    (Decimal(10) ** 3, "thousand"),
+)
+
+
+def plain_number(value: Decimal) -> str:
+    """A number without trailing zeros or exponent: 40, 2.5, 1.5."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def amount_text(value: Decimal, currency: str, qualifier: str = "exact") -> str:
+    """Money as a reader says it: exact to the cent, an approximate figure in words and
+    without cents ("about 270 million USD", "about 1.5 billion USD")."""
+    words = QUALIFIER_WORDS.get(qualifier, qualifier)
+    if qualifier == "exact":
+        return f"{value:,.2f} {currency}"
+    for scale, name in _SCALES:
+        if abs(value) >= scale:
+            return f"{words} {plain_number(value / scale)} {name} {currency}".strip()
+    return f"{words} {plain_number(value)} {currency}".strip()
+
+
+def ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+def _figure_data(figure: Figure) -> dict[str, Any]:
+    return {
+        "trade": figure.slug,
+        "period": figure.period,
+        "reporter": figure.reporter,
+        "partner": figure.partner,
+        "flow": figure.flow,
+        "value": str(figure.value),
+        "currency": figure.currency,
+        "qualifier": figure.qualifier,
+        "status": figure.status,
+        "kind": figure.kind,
+        "stated_by": figure.stated_by,
+        "series": figure.series,
+    }
+
+
+def _refs(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def _what(figure: Figure) -> str:
+    return f"{figure.reporter} {figure.flow} with {figure.partner}"
+
+
+# --- statements: sections ---------------------------------------------------------------------
+
+
+def planned_events(ctx: _Context) -> list[BriefingLine]:
+    """The pair's events that did not (yet) take place: planned, announced, postponed,
+    cancelled."""
+    within = sa.select(Event.id).where(Event.id.in_(ctx.pair.events()), Event.status != "held")
+    status = {
+        slug: str(value)
+        for slug, value in ctx.conn.execute(
+            sa.select(Event.slug, Event.status).where(Event.id.in_(within))
+        )
+    }
+    return [
+        ctx.line(
+            f"{event.when}: {event.title} ({status[event.slug]})",
+            event.sources,
+            {
+                "when": event.when,
+                "event": event.slug,
+                "kind": event.kind,
+                "status": str(status[event.slug]),
+            },
+        )
+        for event in timeline(ctx.conn, within=within)
+    ]
+
+
+def event_statements(ctx: _Context) -> list[BriefingLine]:
+    """What sources say about the pair's events: "the talks confirmed mutual interest"."""
+    within = ctx.pair.event_statements()
+    about = {
+        slug: (title, qualifiers or {})
+        for slug, title, qualifiers in ctx.conn.execute(
+            sa.select(Relation.slug, Event.title, Relation.qualifiers)
+            .join(Event, Event.id == Relation.event_id)
+            .where(Relation.id.in_(within))
+        )
+    }
+    out = []
+    for row in relations(ctx.conn, within=within):
+        title, qualifiers = about[row.slug]
+        held = ", ".join(f"{k}: {v}" for k, v in sorted(qualifiers.items()))
+        out.append(
+            ctx.line(
+                f"{title}{f' ({held})' if held else ''}: {sentence(row)}",
+                row.sources,
+                {"event": title, "relation": row.slug, "qualifiers": qualifiers},
+            )
+        )
+    return out
+
+
+def targets(ctx: _Context) -> list[BriefingLine]:
+    """Trade targets, forecasts and commitments beside the actual figure for the same flow:
+    of the same year where there is one, else the newest, stated or official."""
+    stated = figures(ctx.conn, ctx.a.id, ctx.b.id)
+    actual = [f for f in stated if f.kind == "actual"]
+    actual += figures(ctx.conn, ctx.a.id, ctx.b.id, official=True)
+    out = []
+    for goal in (f for f in stated if f.kind != "actual"):
+
+        def same_flow(f: Figure, goal: Figure = goal) -> bool:
+            ours = (f.reporter_id, f.partner_id) == (goal.reporter_id, goal.partner_id)
+            mirrored = goal.flow == "total" and (f.reporter_id, f.partner_id) == (
+                goal.partner_id,
+                goal.reporter_id,
+            )
+            return (
+                (ours or mirrored)
+                and f.flow == goal.flow
+                and f.commodity == goal.commodity
+                and (f.month, f.months) == (goal.month, goal.months)
+                and f.currency == goal.currency
+                and f.year is not None
+            )
+
+        candidates = [f for f in actual if same_flow(f)]
+        same_year = [f for f in candidates if f.year == goal.year]
+        pool = same_year or candidates
+        # the newest year; within it an official or exact figure before a rounded one
+        best = max(
+            pool,
+            key=lambda f: (f.year or 0, f.series == "comtrade", f.qualifier == "exact"),
+            default=None,
+        )
+        by = f"; stated by {goal.stated_by}" if goal.stated_by else ""
+        at = f"; agreed at {goal.event}" if goal.event else ""
+        text = (
+            f"{goal.kind} ({goal.period if goal.year else 'no year given'}) {_what(goal)}: "
+            f"{amount_text(goal.value, goal.currency, goal.qualifier)}{by}{at}"
+        )
+        data = _figure_data(goal)
+        sources = list(goal.sources)
+        if best is None:
+            text += "; no actual figure stated"
+            data["actual"] = None
+        else:
+            share = (best.value / goal.value * 100).quantize(Decimal("0.1")) if goal.value else None
+            text += (
+                f"; actual {best.period}: {amount_text(best.value, best.currency, best.qualifier)}"
+                f" ({best.status}){f', {share}% of the {goal.kind}' if share is not None else ''}"
+            )
+            data["actual"] = _figure_data(best)
+            data["percent_of_target"] = None if share is None else str(share)
+            sources += best.sources
+        out.append(ctx.line(text, sources, data))
+    return out
+
+
+def derived_figures(ctx: _Context) -> list[BriefingLine]:
+    """Each derived trade figure with its inputs; it is as final as they are."""
+    stated = figures(ctx.conn, ctx.a.id, ctx.b.id)
+    by_id = {f.id: f for f in stated}
+    derived = [f for f in stated if f.status == "derived"]
+    inputs = derivations(ctx.conn, [f.id for f in derived])
+    out = []
+    for figure in derived:
+        parts, data_inputs, sources = [], [], list(figure.sources)
+        for coefficient, input_id in inputs[figure.id]:
+            part = by_id.get(input_id)
+            if part is None:
+                continue
+            sign = "+" if coefficient > 0 else "−"
+            parts.append(
+                f"{sign} {part.flow} {amount_text(part.value, part.currency, part.qualifier)} "
+                f"({part.status})"
+            )
+            data_inputs.append(
+                {
+                    "trade": part.slug,
+                    "coefficient": coefficient,
+                    "value": str(part.value),
+                    "status": part.status,
+                }
+            )
+            sources += part.sources
+        status = inherited_status(figure.id, by_id, inputs)
+        formula = " ".join(parts).removeprefix("+ ")
+        out.append(
+            ctx.line(
+                f"{figure.period} {_what(figure)}: "
+                f"{amount_text(figure.value, figure.currency, figure.qualifier)} = {formula}; "
+                f"{status}, as its inputs ({figure.method})",
+                sources,
+                {
+                    **_figure_data(figure),
+                    "inputs": data_inputs,
+                    "status": status,
+                    "method": figure.method,
+                },
+            )
+        )
+    return out
+
+
+def disagreements_section(ctx: _Context) -> list[BriefingLine]:
+    """Two sources stating different figures for the same thing, in one line each: both
+    values and sources, the difference, and whether the qualifiers' rounding covers it."""
+    out = []
+    for first, second in disagreements(figures(ctx.conn, ctx.a.id, ctx.b.id)):
+        n_first = ctx.numbering.refs(first.sources[:1])
+        n_second = ctx.numbering.refs(second.sources[:1])
+        difference = abs(first.value - second.value)
+        within = within_rounding(first, second)
+        approximate = [f for f in (first, second) if f.qualifier != "exact"]
+        if approximate:
+            rounded = approximate[0]
+            stated = amount_text(rounded.value, rounded.currency, rounded.qualifier)
+            low, high = implied_range(rounded.value, rounded.qualifier)
+            bounds = " to ".join(
+                "any" if bound is None else amount_text(bound, rounded.currency, "about")[6:]
+                for bound in (low, high)
+            )
+            why = f'the rounding of "{stated}" ({bounds})'
+        else:
+            why = "the rounding of exact figures (none)"
+        out.append(
+            ctx.line(
+                f"{first.period} {_what(first)}: sources differ: "
+                f"{amount_text(first.value, first.currency, first.qualifier)} {_refs(n_first)} vs "
+                f"{amount_text(second.value, second.currency, second.qualifier)} "
+                f"{_refs(n_second)}; difference {difference:,.2f} {first.currency}, "
+                f"{'within' if within else 'beyond'} {why}",
+                first.sources + second.sources,
+                {
+                    "period": first.period,
+                    "flow": first.flow,
+                    "first": _figure_data(first),
+                    "second": _figure_data(second),
+                    "difference": str(difference),
+                    "within_rounding": within,
+                },
+            )
+        )
+    return out
+
+
+def _quantity_text(q: QuantityRow) -> str:
+    """A quantity as a sentence, by its unit and kind."""
+    words = QUALIFIER_WORDS.get(q.qualifier, q.qualifier)
+    qualifier = f"{words} " if words else ""
+    whole = int(q.value) if q.value == q.value.to_integral_value() else None
+    partner = f" ({q.partner})" if q.partner else ""
+    when = f" in {q.date}" if q.date != "undated" else ""
+    if q.since:
+        when += f" {'on' if q.measure == 'percent' else 'since'} {q.since}"
+    when += f" {q.date_note}" if q.date_note else ""
+    if q.measure == "money":
+        text = (
+            f"{q.subject} {q.kind}: {q.metric}{partner}: "
+            f"{amount_text(q.value, q.currency or '', q.qualifier)}{when}"
+        )
+    elif q.measure == "rank":
+        text = f"{q.subject} is the {qualifier}{ordinal(whole or 0)} {q.metric}{partner}{when}"
+    elif q.measure == "ordinal":
+        text = f"the {ordinal(whole or 0)} {q.metric}{partner}{when}"
+    elif q.measure == "count":
+        text = f"{q.subject}: {qualifier}{plain_number(q.value)} {q.metric}{partner}{when}"
+    elif q.kind == "change" and q.measure == "percent":
+        direction = "up" if q.value >= 0 else "down"
+        text = (
+            f"{q.subject} {q.metric}{partner}: {direction} {qualifier}"
+            f"{plain_number(abs(q.value))}%{when}"
+        )
+    elif q.kind == "change" and q.measure == "times":
+        grew = "doubled" if q.value == 2 else f"grew {qualifier}{plain_number(q.value)} times"
+        text = f"{q.subject} {q.metric}{partner}: {grew}{when}"
+    else:
+        unit = "%" if q.measure == "percent" else " times"
+        number = f"{qualifier}{plain_number(q.value)}{unit}"
+        text = f"{q.subject} {q.kind} {q.metric}{partner}: {number}{when}"
+    if q.kind in ("target", "forecast", "commitment") and q.measure != "money":
+        text = f"{q.kind}: {text}"
+    extras = [f"{k}: {v}" for k, v in sorted(q.qualifiers.items())]
+    extras += [q.note] if q.note else []
+    extras += [f"stated by {q.stated_by}"] if q.stated_by else []
+    extras += [f"at {q.event}"] if q.event else []
+    return text + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def figures_section(ctx: _Context) -> list[BriefingLine]:
+    """Growth, ratios, counts, ranks, ordinals and commitments stated about the pair."""
+    return [
+        ctx.line(
+            _quantity_text(q),
+            q.sources,
+            {
+                "quantity": q.slug,
+                "subject": q.subject,
+                "partner": q.partner,
+                "metric": q.metric,
+                "kind": q.kind,
+                "measure": q.measure,
+                "value": plain_number(q.value),
+                "currency": q.currency,
+                "qualifier": q.qualifier,
+                "date": q.date,
+                "since": q.since,
+                "stated_by": q.stated_by,
+                "qualifiers": q.qualifiers,
+            },
+        )
+        for q in quantities(ctx.conn, within=ctx.pair.quantities())
+    ]
+
+
+def documents_section(ctx: _Context) -> list[BriefingLine]:
+    """Agreements and other documents signed between the two, with who signed them."""
+    out = []
+    for d in documents(ctx.conn, within=ctx.pair.documents()):
+        if d.title is not None:
+            text = f"{d.signed}: {d.title} ({d.kind.replace('_', ' ')})"
+        else:
+            qualifier = QUALIFIER_WORDS.get(d.count_qualifier or "exact", "")
+            text = f"{d.signed}: {f'{qualifier} ' if qualifier else ''}{d.count} documents"
+        if d.signatories:
+            text += f", signed by {' and '.join(d.signatories)}"
+        else:
+            text += " signed"
+        if d.parties:
+            text += f"; parties: {', '.join(d.parties)}"
+        if d.event:
+            text += f" (at {d.event})"
+        out.append(
+            ctx.line(
+                text,
+                d.sources,
+                {
+                    "document": d.slug,
+                    "kind": d.kind,
+                    "title": d.title,
+                    "count": d.count,
+                    "signed": d.signed,
+                    "signatories": d.signatories,
+                    "parties": d.parties,
+                    "event": d.event,
+                },
+            )
+        )
+    return out
 
 
 BUILDERS: dict[str, Callable[[_Context], list[BriefingLine]]] = {
@@ -373,6 +826,13 @@ BUILDERS: dict[str, Callable[[_Context], list[BriefingLine]]] = {
     "investment_sectors": investment_sectors,
     "cooperation": cooperation,
     "claims": claims,
+    "planned_events": planned_events,
+    "event_statements": event_statements,
+    "targets": targets,
+    "derived_figures": derived_figures,
+    "disagreements": disagreements_section,
+    "figures": figures_section,
+    "documents": documents_section,
 }
 
 

@@ -16,7 +16,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from factdb.models import Entity, Event, EventParticipant, Relation, Role
+from factdb.models import (
+    Document,
+    DocumentSignatory,
+    Entity,
+    Event,
+    EventParticipant,
+    Quantity,
+    Relation,
+    Role,
+)
 from factdb.reports.common import AnySelect
 
 #: relations that tie their subject to the country its object is tied to
@@ -98,6 +107,34 @@ class Pair:
             sa.or_(self.touches("a", claimant), self.touches("b", claimant)),
             self.touches("a", *columns, claimant),
             self.touches("b", *columns, claimant),
+        )
+
+    def quantities(self) -> AnySelect:
+        """Quantities whose subject and partner (or who stated them) touch both sides: "India
+        is the fourth largest investor in Uzbekistan" is Uzbekistan–India's."""
+        columns = (Quantity.subject_id, Quantity.partner_id, Quantity.stated_by_id)
+        return sa.select(Quantity.id).where(
+            self.touches("a", *columns), self.touches("b", *columns)
+        )
+
+    def documents(self) -> AnySelect:
+        """Documents whose signatories and parties (or those they sign for) touch both sides,
+        or that were signed at one of the pair's events."""
+
+        def signed_by(which: str) -> sa.ColumnElement[bool]:
+            return sa.exists().where(
+                DocumentSignatory.document_id == Document.id,
+                self.touches(which, DocumentSignatory.entity_id, DocumentSignatory.on_behalf_of_id),
+            )
+
+        return sa.select(Document.id).where(
+            sa.or_(sa.and_(signed_by("a"), signed_by("b")), Document.event_id.in_(self.events()))
+        )
+
+    def event_statements(self) -> AnySelect:
+        """Stated relations (not claims) about one of the pair's events."""
+        return sa.select(Relation.id).where(
+            Relation.event_id.in_(self.events()), Relation.claimed_by_id.is_(None)
         )
 
     def people(self) -> AnySelect:

@@ -29,7 +29,9 @@ MIRROR_FLOW = {
     "total": "total",
 }
 
-Key = tuple[int, int, int, int, int, str, str]  # reporter, partner, year, month, months, flow, cmd
+Key = tuple[
+    int, int, int | None, int, int, str, str
+]  # reporter, partner, year, month, months, flow, cmd
 KEY_COLUMNS = (
     TradeFlow.reporter_id,
     TradeFlow.partner_id,
@@ -60,6 +62,8 @@ class ReconcileRow:
     difference: Decimal | None
     percent: Decimal | None
     note: str
+    #: actual, or target, forecast, commitment: then the difference is target minus actual
+    stated_kind: str = "actual"
 
 
 class Official:
@@ -136,6 +140,7 @@ def reconcile(
             TradeFlow.status,
             rep.name.label("reporter"),
             par.name.label("partner"),
+            TradeFlow.kind,
         )
         .join(rep, rep.id == TradeFlow.reporter_id)
         .join(par, par.id == TradeFlow.partner_id)
@@ -152,7 +157,9 @@ def reconcile(
         query = query.where(TradeFlow.year == year)
     stated = conn.execute(query).all()
     pairs = {(s.reporter_id, s.partner_id) for s in stated}
-    official = Official(conn, pairs | {(p, r) for r, p in pairs}, {s.year for s in stated})
+    official = Official(
+        conn, pairs | {(p, r) for r, p in pairs}, {s.year for s in stated if s.year is not None}
+    )
     sources = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.id))
     out: list[ReconcileRow] = []
     for s in stated:
@@ -167,6 +174,7 @@ def reconcile(
             stated_qualifier=str(s.value_qualifier),
             stated_status=str(s.status),
             stated_sources=sources[s.id],
+            stated_kind=str(s.kind),
         )
         comparisons = []
         direct = official.get(
@@ -198,7 +206,9 @@ def reconcile(
                     mirror=False,
                     difference=None,
                     percent=None,
-                    note="no official figure yet: import the Comtrade data for this period",
+                    note="a target with no year: no period to set it against"
+                    if s.year is None
+                    else "no official figure yet: import the Comtrade data for this period",
                 )
             )
             continue

@@ -36,6 +36,8 @@ class TimelineRow:
     sources: list[str]
     #: why the event goes beyond its quotes; None when they show it all
     inferred: str | None = None
+    #: held, or planned, announced, postponed, cancelled
+    status: str = "held"
 
 
 def timeline(
@@ -98,6 +100,7 @@ def timeline(
             participants=participants[r.Event.id],
             sources=sources[r.Event.id],
             inferred=r.Event.inferred,
+            status=str(r.Event.status),
         )
         for r in rows
     ]

@@ -26,7 +26,7 @@ class TradeRow:
     reporter: str
     partner: str
     period: str
-    year: int
+    year: int | None
     month: int
     months: int
     flow: str
@@ -42,11 +42,17 @@ class TradeRow:
     mirror: bool = False
     #: why the figure goes beyond its quotes; None when they show it all
     inferred: str | None = None
+    #: actual, target, forecast or commitment
+    kind: str = "actual"
+    #: who gave the figure, when the source says
+    stated_by: str | None = None
 
 
 @functools.lru_cache(maxsize=4096)  # a few hundred distinct periods label a million rows
-def period_label(year: int, month: int, months: int) -> str:
-    """ "2024", "2024-03" or "2024 Jan–Jun"."""
+def period_label(year: int | None, month: int, months: int) -> str:
+    """ "2024", "2024-03" or "2024 Jan–Jun"; "undated" for a target with no year."""
+    if year is None:
+        return "undated"
     if month == 0:
         return str(year)
     if months == 1:
@@ -63,7 +69,7 @@ def trade_query(
     """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
     resolved from names, so it runs on the natural key's index. With both a reporter and a
     partner, the partner's filings with the reporter come too, with ``mirror`` true."""
-    rep, par = aliased(Entity), aliased(Entity)
+    rep, par, by = aliased(Entity), aliased(Entity), aliased(Entity)
     t = TradeFlow.__table__
     reporter_id = resolve_entity(conn, reporter).id if reporter is not None else None
     partner_id = resolve_entity(conn, partner).id if partner is not None else None
@@ -89,10 +95,13 @@ def trade_query(
             par.name.label("partner"),
             Source.slug.label("source"),
             mirror.label("mirror"),
+            t.c.kind,
+            by.name.label("stated_by"),
         )
         .join(rep, rep.id == t.c.reporter_id)
         .join(par, par.id == t.c.partner_id)
         .outerjoin(Source, Source.id == t.c.source_id)
+        .outerjoin(by, by.id == t.c.stated_by_id)
     )
     if both:
         query = query.where(
@@ -153,6 +162,8 @@ def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
             sources=evidence[r.id] or ([r.source] if r.source else []),
             mirror=bool(r.mirror),
             inferred=r.inferred,
+            kind=str(r.kind),
+            stated_by=r.stated_by,
         )
         for r in rows
     ]
