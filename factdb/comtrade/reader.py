@@ -12,8 +12,9 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -322,20 +323,35 @@ def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[ParsedRow | RowPr
 def _rows(
     reader: Any, layout: Layout, index: dict[str, int], name: str
 ) -> Iterator[ParsedRow | RowProblem]:
+    """Parse each record; the loop runs once per row, so whatever repeats across rows (period
+    and flow, codes, commodities) is parsed once and looked up after that."""
     get = index.get
     i_year, i_flow = index[layout.year], index[layout.flow]
     i_rc, i_pc = index[layout.reporter_code], index[layout.partner_code]
     i_cmd, i_value = index[layout.commodity_code], index[layout.value]
-    i_ri, i_rn = get(layout.reporter_iso), get(layout.reporter_name)
-    i_pi, i_pn = get(layout.partner_iso), get(layout.partner_name)
-    i_cl = get(layout.commodity_label)
     i_month = get(layout.month) if layout.month else None
     i_period = get(layout.period) if layout.period else None
     i_freq = get(layout.freq) if layout.freq else None
+    optional = [
+        get(column)
+        for column in (
+            layout.reporter_iso,
+            layout.reporter_name,
+            layout.partner_iso,
+            layout.partner_name,
+            layout.commodity_label,
+        )
+    ]
     width = max(index.values()) + 1
+    # the raw period and flow fields of a record, in one C call: its key in ``periods``
+    period_key = itemgetter(
+        *[i for i in (i_year, i_month, i_period, i_freq, i_flow) if i is not None]
+    )
+    texts = _getter(optional)
+    periods: dict[Any, tuple[int, int, int, str]] = {}
     codes: dict[str, str] = {}
     commodities: dict[str, str] = {}
-    months: dict[tuple[str, ...], int] = {}
+    new_row = tuple.__new__
     for record in reader:
         line = reader.line_num  # the physical line, right across quoted newlines
         if len(record) < width:
@@ -345,25 +361,13 @@ def _rows(
             continue
         column = layout.year
         try:
-            year = int(record[i_year])
-            if not 1900 <= year <= 2100:
-                raise ValueError(f"year {year} out of range")
-            column = layout.month or layout.period or layout.year
-            month_key = (
-                record[i_freq] if i_freq is not None else "",
-                record[i_month] if i_month is not None else "",
-                record[i_period] if i_period is not None else "",
-                record[i_year],
-            )
-            month = months.get(month_key)
-            if month is None:
-                month = months[month_key] = _month(record, layout, i_month, i_period, i_freq, year)
-            column = layout.flow
-            flow = FLOWS.get(record[i_flow])
-            if flow is None:
-                flow = FLOWS.get(record[i_flow].strip())
-                if flow is None:
-                    raise ValueError(f"unknown flow code {record[i_flow]!r}")
+            key = period_key(record)
+            period = periods.get(key)
+            if period is None:
+                period = periods[key] = _period(
+                    record, layout, i_year, i_month, i_period, i_freq, i_flow
+                )
+            year, month, months, flow = period
             column = layout.reporter_code
             raw = record[i_rc]
             reporter = codes.get(raw) or codes.setdefault(raw, _code(raw))
@@ -380,31 +384,103 @@ def _rows(
                 if len(commodity) > MAX_CODE:
                     raise ValueError(f"commodity code longer than {MAX_CODE} characters")
                 commodities[raw] = commodity
-            label = (record[i_cl] or None) if i_cl is not None else None
+            reporter_iso, reporter_name, partner_iso, partner_name, text = texts(record)
+            label = text or None
             if label is not None and len(label) > MAX_LABEL:
                 column = layout.commodity_label
                 raise ValueError(f"commodity label longer than {MAX_LABEL} characters")
             column = layout.value
-            cents = parse_cents(record[i_value].strip())
+            raw = record[i_value]
+            # the common cases inline, as parse_cents reads them: whole dollars, or dollars
+            # and two decimals (up to 16 digits of dollars always fit in 64 bits of cents)
+            if raw.isdigit():
+                cents = int(raw) * 100 if len(raw) <= 16 else parse_cents(raw)
+            else:
+                digits = raw.replace(".", "", 1)
+                if raw[-3:-2] == "." and 3 <= len(digits) <= 18 and digits.isdigit():
+                    cents = int(digits)
+                else:
+                    cents = parse_cents(raw.strip())
+        except _FieldError as exc:
+            yield RowProblem(name, line, exc.column, str(exc))
+            continue
         except ValueError as exc:
             yield RowProblem(name, line, column, str(exc))
             continue
-        yield ParsedRow(
-            line,
-            reporter,
-            record[i_ri] if i_ri is not None else "",
-            record[i_rn] if i_rn is not None else "",
-            partner,
-            record[i_pi] if i_pi is not None else "",
-            record[i_pn] if i_pn is not None else "",
-            year,
-            month,
-            12 if month == 0 else 1,
-            flow,
-            commodity,
-            label,
-            cents,
+        # tuple.__new__ straight away: ParsedRow(...) would run a Python-level __new__ per row
+        yield new_row(
+            ParsedRow,
+            (
+                line,
+                reporter,
+                reporter_iso,
+                reporter_name,
+                partner,
+                partner_iso,
+                partner_name,
+                year,
+                month,
+                months,
+                flow,
+                commodity,
+                label,
+                cents,
+            ),
         )
+
+
+def _getter(indexes: list[int | None]) -> Callable[[list[str]], tuple[str, ...]]:
+    """The fields at ``indexes`` of a record, "" where the column is absent (one C call when
+    every column is present)."""
+    if all(i is not None for i in indexes):
+        return itemgetter(*indexes)
+    present = itemgetter(*[i if i is not None else 0 for i in indexes])
+    absent = [n for n, i in enumerate(indexes) if i is None]
+
+    def fields(record: list[str]) -> tuple[str, ...]:
+        values = list(present(record))
+        for n in absent:
+            values[n] = ""
+        return tuple(values)
+
+    return fields
+
+
+class _FieldError(ValueError):
+    """A ValueError that names the column it is about."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+def _period(
+    record: list[str],
+    layout: Layout,
+    i_year: int,
+    i_month: int | None,
+    i_period: int | None,
+    i_freq: int | None,
+    i_flow: int,
+) -> tuple[int, int, int, str]:
+    """(year, month, months, flow) of a record: parsed once per distinct raw period and flow,
+    checked in the order the columns are reported (year, then period, then flow)."""
+    column = layout.year
+    try:
+        year = int(record[i_year])
+        if not 1900 <= year <= 2100:
+            raise ValueError(f"year {year} out of range")
+        column = layout.month or layout.period or layout.year
+        month = _month(record, layout, i_month, i_period, i_freq, year)
+        column = layout.flow
+        flow = FLOWS.get(record[i_flow])
+        if flow is None:
+            flow = FLOWS.get(record[i_flow].strip())
+            if flow is None:
+                raise ValueError(f"unknown flow code {record[i_flow]!r}")
+    except ValueError as exc:
+        raise _FieldError(column, str(exc)) from None
+    return year, month, 12 if month == 0 else 1, flow
 
 
 def _code(text: str) -> str:
