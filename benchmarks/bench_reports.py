@@ -110,6 +110,53 @@ def time_cases(engine: Any, cases: dict[str, Any], repeat: int) -> dict[str, tup
     return out
 
 
+def plan_summary(engine: Any, run: Any) -> str:
+    """The indexes through which ``run``'s statements read trade_flows, and whether any
+    statement reads the whole table (a scan of the small index of stated figures does not)."""
+    import re
+
+    import sqlalchemy as sa
+
+    from factdb.db import connect
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "trade_flows" in statement and not statement.startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    with connect(engine, read_only=True) as conn:
+        # the connection's own engine: reads on SQLite go through a read-only twin
+        sa.event.listen(conn.engine, "before_cursor_execute", capture)
+        try:
+            run(conn)
+        finally:
+            sa.event.remove(conn.engine, "before_cursor_execute", capture)
+        sqlite = engine.dialect.name == "sqlite"
+        steps = [
+            str(row[-1] if sqlite else row[0])
+            for statement, parameters in statements
+            for row in conn.exec_driver_sql(
+                ("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters
+            )
+        ]
+    if not statements:
+        return "does not read trade_flows"
+    pattern = (
+        r"(?:USING INDEX|USING COVERING INDEX|Index Scan using|Index Only Scan using"
+        r"|Bitmap Index Scan on) ([A-Za-z_]\w*)"
+    )
+    indexes = sorted({m for step in steps for m in re.findall(pattern, step)})
+    whole = [
+        step.strip()
+        for step in steps
+        if (step.startswith("SCAN trade_flows") and "ix_trade_flows_stated" not in step)
+        or "Seq Scan on trade_flows" in step
+    ]
+    verdict = f"FULL SCAN: {whole[0]}" if whole else "no full scan"
+    return f"{len(statements)} statements; {verdict}; indexes: {', '.join(indexes)}"
+
+
 def compare_sizes(work: Path, url_of: Any, small: int, large: int, repeat: int) -> None:
     """The same reports, with the same answer, over ``small`` and ``large`` official rows."""
     from factdb.comtrade.importer import import_file
@@ -117,7 +164,9 @@ def compare_sizes(work: Path, url_of: Any, small: int, large: int, repeat: int) 
     from factdb.factfiles.loader import load
     from factdb.migrate import upgrade
     from factdb.reports.briefing import briefing
+    from factdb.reports.entity import entity_report
     from factdb.reports.reconcile import reconcile
+    from factdb.reports.timeline import timeline
     from factdb.reports.trade import trade
 
     cases = {
@@ -125,9 +174,12 @@ def compare_sizes(work: Path, url_of: Any, small: int, large: int, repeat: int) 
         "report reconcile (Bulgaria, Japan)": lambda c: reconcile(c, "bulgaria", "japan"),
         "report trade (Bulgaria, Japan, 2024)": lambda c: trade(c, "bulgaria", "japan", 2024),
         "report briefing (Bulgaria, Japan)": lambda c: briefing(c, "bulgaria", "japan"),
+        "report timeline (Bulgaria)": lambda c: timeline(c, "bulgaria"),
+        "report entity (Bulgaria)": lambda c: entity_report(c, "bulgaria"),
     }
     pair = pair_file(work / "pair.csv")
     results = []
+    plans: dict[str, str] = {}
     for size in (small, large):
         engine = make_engine(url_of(f"size{size}"))
         upgrade(engine)
@@ -138,6 +190,8 @@ def compare_sizes(work: Path, url_of: Any, small: int, large: int, repeat: int) 
             with engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
         results.append(time_cases(engine, cases, repeat))
+        if size == large:
+            plans = {name: plan_summary(engine, run) for name, run in cases.items()}
         engine.dispose()
     print(f"same answer beside {small:,} and {large:,} other official rows:")
     for name in cases:
@@ -147,6 +201,9 @@ def compare_sizes(work: Path, url_of: Any, small: int, large: int, repeat: int) 
             f"  {name:38s} p50 {p50_small:7.2f} ms vs {p50_large:7.2f} ms  "
             f"ratio {p50_large / p50_small:5.2f}"
         )
+    print(f"how each reads trade_flows at {large:,} rows, by its plan:")
+    for name, summary in plans.items():
+        print(f"  {name:38s} {summary}")
 
 
 def main() -> None:
