@@ -364,9 +364,17 @@ def _rows(
             key = period_key(record)
             period = periods.get(key)
             if period is None:
-                period = periods[key] = _period(
-                    record, layout, i_year, i_month, i_period, i_freq, i_flow
-                )
+                # parsed once per distinct raw period and flow, in the order reported
+                year = int(record[i_year])
+                if not 1900 <= year <= 2100:
+                    raise ValueError(f"year {year} out of range")
+                column = layout.month or layout.period or layout.year
+                month = _month(record, layout, i_month, i_period, i_freq, year)
+                column = layout.flow
+                flow = FLOWS.get(record[i_flow]) or FLOWS.get(record[i_flow].strip(), "")
+                if not flow:
+                    raise ValueError(f"unknown flow code {record[i_flow]!r}")
+                period = periods[key] = (year, month, 12 if month == 0 else 1, flow)
             year, month, months, flow = period
             column = layout.reporter_code
             raw = record[i_rc]
@@ -401,9 +409,6 @@ def _rows(
                     cents = int(digits)
                 else:
                     cents = parse_cents(raw.strip())
-        except _FieldError as exc:
-            yield RowProblem(name, line, exc.column, str(exc))
-            continue
         except ValueError as exc:
             yield RowProblem(name, line, column, str(exc))
             continue
@@ -444,43 +449,6 @@ def _getter(indexes: list[int | None]) -> Callable[[list[str]], tuple[str, ...]]
         return tuple(values)
 
     return fields
-
-
-class _FieldError(ValueError):
-    """A ValueError that names the column it is about."""
-
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-
-
-def _period(
-    record: list[str],
-    layout: Layout,
-    i_year: int,
-    i_month: int | None,
-    i_period: int | None,
-    i_freq: int | None,
-    i_flow: int,
-) -> tuple[int, int, int, str]:
-    """(year, month, months, flow) of a record: parsed once per distinct raw period and flow,
-    checked in the order the columns are reported (year, then period, then flow)."""
-    column = layout.year
-    try:
-        year = int(record[i_year])
-        if not 1900 <= year <= 2100:
-            raise ValueError(f"year {year} out of range")
-        column = layout.month or layout.period or layout.year
-        month = _month(record, layout, i_month, i_period, i_freq, year)
-        column = layout.flow
-        flow = FLOWS.get(record[i_flow])
-        if flow is None:
-            flow = FLOWS.get(record[i_flow].strip())
-            if flow is None:
-                raise ValueError(f"unknown flow code {record[i_flow]!r}")
-    except ValueError as exc:
-        raise _FieldError(column, str(exc)) from None
-    return year, month, 12 if month == 0 else 1, flow
 
 
 def _code(text: str) -> str:
