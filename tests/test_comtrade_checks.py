@@ -166,3 +166,65 @@ def test_skipping_a_row_whose_parties_are_one_entity_keeps_the_database_valid(
     report = import_file(migrated, path, max_errors=1)
     assert (report.inserted, report.skipped_count) == (1, 1)
     assert [f for f in diagnose(migrated) if f.check != "roles"] == []
+
+
+def test_a_fixed_column_breaking_a_check_is_refused(migrated: Engine, tmp_path: Path) -> None:
+    """Columns the same in every row (``fixed``) are written into SQLite's statement once,
+    unchecked like the rest: the pass after the write still finds a value that breaks a CHECK."""
+    path = tmp_path / "flows.csv"
+    with pytest.raises(ImportFailed) as caught, connect(migrated) as conn, conn.begin():
+        source = conn.execute(
+            sa.text(
+                "INSERT INTO sources (slug, kind, published_precision) "
+                "VALUES ('s', 'statistics_dataset', 'unknown') RETURNING id"
+            )
+        ).scalar_one()
+        bg, jp = (
+            conn.execute(
+                sa.text(
+                    "INSERT INTO entities (slug, kind, name) VALUES (:s, 'country', :s) "
+                    "RETURNING id"
+                ),
+                {"s": slug},
+            ).scalar_one()
+            for slug in ("bg", "jp")
+        )
+        row = dict(zip(UPSERT_COLUMNS, valid_row(bg, jp, source), strict=True))
+        fixed: dict[str, str | int] = {"currency": "US", "series": "comtrade", "source_id": source}
+        varying = [column for column in UPSERT_COLUMNS if column not in fixed]
+        save_rows(
+            conn,
+            path,
+            source,
+            [tuple(row[column] for column in varying)],
+            columns=varying,
+            fixed=fixed,
+        )
+    assert caught.value.problems == [
+        f"{path}:{LINE}: currency: not a three-letter currency code "
+        "(CHECK ck_trade_flows_currency_code)"
+    ]
+    with migrated.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM trade_flows")).scalar_one() == 0
+
+
+def test_new_rows_around_a_stored_key_are_counted(migrated: Engine, tmp_path: Path) -> None:
+    """SQLite writes plain INSERTs until one meets a stored key, then that chunk again as an
+    upsert: rows the first attempt wrote before the stored key count once, as inserted."""
+    first = current_row(*BULGARIA, "X", *JAPAN, "5", year=2020)
+    import_file(migrated, write(tmp_path, "v1.csv", CURRENT + first))
+    revised = current_row(*BULGARIA, "X", *JAPAN, "6", year=2020)
+    new = [current_row(*BULGARIA, "X", *JAPAN, "7", year=year) for year in (2019, 2021, 2022)]
+    path = write(tmp_path, "v2.csv", CURRENT + new[0] + first + revised + new[1] + new[2])
+    report = import_file(migrated, path)
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (5, 3, 1, 1)
+    with migrated.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT year, value, status FROM trade_flows ORDER BY year")
+        ).all()
+    assert [tuple(r) for r in stored] == [
+        (2019, 700, "final"),
+        (2020, 600, "revised"),
+        (2021, 700, "final"),
+        (2022, 700, "final"),
+    ]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from factdb.db import make_engine
 from factdb.reports.briefing import briefing
@@ -162,22 +162,27 @@ def test_briefing_trade_section_stays_short(conn: Connection) -> None:
     doc = briefing(conn, "bulgaria", "japan")
     lines = doc.sections["trade"]
     official = [line for line in lines if line.data.get("official")]
+    totals = [line for line in official if line.data["commodity"] == "TOTAL"]
     stated = [line for line in lines if line.data.get("official") is False]
     pointer = [line for line in lines if "official_rows" in line.data]
+    more = [line for line in lines if "more_commodities" in line.data]
     assert len(stated) == 7, "the seeds' stated figures, all of them"
     # the latest annual total of each reporter and flow: Bulgaria's and Japan's exports and
     # imports, 2024
-    assert sorted((d.data["reporter"], d.data["flow"]) for d in official) == [
+    assert sorted((d.data["reporter"], d.data["flow"]) for d in totals) == [
         ("Bulgaria", "export"),
         ("Bulgaria", "import"),
         ("Japan", "export"),
         ("Japan", "import"),
     ]
     assert {d.data["period"] for d in official} == {"2024"}
+    # each reporter's five largest of its 7 chapters x 2 flows in 2024, and a count of the rest
+    assert len(official) == 4 + 2 * 5
+    assert sorted(d.data["more_commodities"] for d in more) == [2 * 7 - 5] * 2
     assert len(pointer) == 1 and pointer[0].sources
     assert pointer[0].data["official_rows"] == 2 * 25 * 13 * 2 * len(COMMODITIES)
     assert "report trade --reporter bulgaria --partner japan" in pointer[0].text
-    assert len(lines) == 7 + 4 + 1
+    assert len(lines) == 7 + 4 + 2 * (5 + 1) + 1
 
 
 @pytest.fixture
@@ -241,9 +246,105 @@ def test_briefing_reads_trade_rows_by_index(conn: Connection) -> None:
                 str(row[-1])
                 for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
             )
-            assert "SCAN trade_flows" not in plan, plan
+            assert not _reads_whole_table(plan), plan
         else:
             plan = " | ".join(
                 str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)
             )
             assert "Seq Scan on trade_flows" not in plan, plan
+
+
+def _plans(conn: Connection, run: Any) -> list[str]:
+    """The query plan of every statement ``run`` sends that reads trade_flows."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "trade_flows" in statement and not statement.startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(conn.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        sa.event.remove(conn.engine, "before_cursor_execute", capture)
+    if conn.dialect.name == "sqlite":
+        return [
+            " | ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + s, p))
+            for s, p in statements
+        ]
+    return [
+        " | ".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + s, p))
+        for s, p in statements
+    ]
+
+
+def _reads_whole_table(plan: str) -> bool:
+    """Whether a plan reads every row of trade_flows (a scan of the small index of stated
+    figures is not that: it holds no official row)."""
+    for step in plan.split(" | "):
+        if step.startswith("SCAN trade_flows") and "ix_trade_flows_stated" not in step:
+            return True
+        if "Seq Scan on trade_flows" in step:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [(), ("bulgaria",), ("bulgaria", "japan"), ("bulgaria", "japan", 2024)],
+    ids=["all", "reporter", "pair", "pair-year"],
+)
+def test_reconcile_reads_stated_rows_by_index(conn: Connection, filters: tuple[Any, ...]) -> None:
+    """``series <> 'comtrade'`` is no prefix of the natural key: without the index of stated
+    figures, reconcile with no filter read every official row to find the stated ones."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE trade_flows")
+    plans = _plans(conn, lambda: reconcile(conn, *filters))
+    assert plans
+    assert any("ix_trade_flows_stated" in plan for plan in plans), plans
+    assert not [plan for plan in plans if _reads_whole_table(plan)]
+
+
+def test_briefing_summarises_thousands_of_commodities(seeded: Engine, tmp_path: Path) -> None:
+    """HS6 scale: each side files thousands of commodities; the briefing shows the totals,
+    each side's largest commodities with a count of the rest, and stays a page."""
+    from factdb.comtrade.importer import import_file
+
+    codes = [f"{n:06d}" for n in range(100_100, 101_600)]  # 1,500 six-digit codes
+    lines = [HEADER[0]]
+    filed: dict[str, list[int]] = {}
+    for reporter, partner in ((COUNTRIES[0], COUNTRIES[1]), (COUNTRIES[1], COUNTRIES[0])):
+        for flow in ("X", "M"):
+            lines.append(
+                f"C,A,20230101,2023,52,2023,{reporter[0]},{reporter[1]},{reporter[2]},{flow},x,"
+                f"{partner[0]},{partner[1]},{partner[2]},0,HS,TOTAL,All Commodities,0,-1,,,,,"
+                "999999999,True,False"
+            )
+            for n, code in enumerate(codes):
+                value = 1000 + (n * 7919 + len(lines) * 31) % 900_000
+                filed.setdefault(reporter[2], []).append(value)
+                lines.append(
+                    f"C,A,20230101,2023,52,2023,{reporter[0]},{reporter[1]},{reporter[2]},{flow},"
+                    f"x,{partner[0]},{partner[1]},{partner[2]},0,HS,{code},Heading {code},6,-1,,,,,"
+                    f"{value},True,False"
+                )
+    path = tmp_path / "hs6.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(seeded, path).inserted == 2 * 2 * (len(codes) + 1)
+
+    with seeded.connect() as c:
+        section = briefing(c, "bulgaria", "japan").sections["trade"]
+    stated = [line for line in section if line.data.get("official") is False]
+    official = [line for line in section if line.data.get("official")]
+    more = [line for line in section if "more_commodities" in line.data]
+    assert len(section) <= len(stated) + 4 + 2 * (5 + 1) + 1, [line.text for line in section]
+    goods = [line for line in official if line.data["commodity"] != "TOTAL"]
+    assert len(goods) == 2 * 5
+    for name, values in filed.items():
+        shown = [int(float(line.data["value"])) for line in goods if line.data["reporter"] == name]
+        assert shown == sorted(values, reverse=True)[:5], name
+    assert sorted((line.data["reporter"], line.data["more_commodities"]) for line in more) == [
+        ("Bulgaria", 2 * len(codes) - 5),
+        ("Japan", 2 * len(codes) - 5),
+    ]
+    assert all(line.sources for line in official + more)

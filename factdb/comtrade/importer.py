@@ -38,7 +38,12 @@ from factdb.vocabulary import COMTRADE_SERIES
 SERIES = COMTRADE_SERIES
 PUBLISHER = "United Nations Statistics Division (UN Comtrade)"
 CHUNK = 10_000
+#: the smallest page cache an import runs with (SQLite's default is 2 MB)
 CACHE_KIB = 32_768
+#: rows of each index SQLite's ANALYZE samples after an import
+ANALYSIS_ROWS = 1_000
+#: bytes the natural key's index takes per row on SQLite (measured: 42, in a file's order)
+INDEX_BYTES_PER_ROW = 48
 #: bad rows listed in full; the rest are counted
 SHOWN_PROBLEMS = 20
 #: file names a directory import picks up
@@ -84,6 +89,20 @@ UPSERT_COLUMNS = (
     "value_qualifier",
     "status",
     "source_id",
+    "source_line",
+)
+#: the columns of a file's rows that differ row by row, as the importer yields them; the rest
+#: of UPSERT_COLUMNS is the same for every row of a file (``fixed`` of save_rows)
+ROW_COLUMNS = (
+    "reporter_id",
+    "partner_id",
+    "year",
+    "month",
+    "months",
+    "flow",
+    "commodity_code",
+    "commodity_label",
+    "value",
     "source_line",
 )
 #: the columns of trade_flows' natural key, as the model declares them (ON CONFLICT target)
@@ -403,23 +422,7 @@ def _import_once(
                     reporter = ids.get(rc) or id_for(rc, ri, rn)
                     partner = ids.get(pc) or id_for(pc, pi, pn)
                     if reporter != partner:
-                        yield (
-                            SERIES,
-                            reporter,
-                            partner,
-                            year,
-                            month,
-                            span,
-                            flow,
-                            cmd,
-                            desc,
-                            cents,
-                            "USD",
-                            "exact",
-                            "final",
-                            source_id,
-                            line,
-                        )
+                        yield (reporter, partner, year, month, span, flow, cmd, desc, cents, line)
                         continue
                     item = RowProblem(
                         str(path),
@@ -433,11 +436,19 @@ def _import_once(
             if bad > max_errors:
                 raise ImportFailed(problems, bad - len(problems), _hint(bad, max_errors))
 
-        before = _count(conn)
-        changed, total = save_rows(conn, path, source_id, tuples(), progress)
-        after = _count(conn)
+        last_id = _last_id(conn)
+        fixed: dict[str, str | int] = {
+            "series": SERIES,
+            "currency": "USD",
+            "value_qualifier": "exact",
+            "status": "final",
+            "source_id": source_id,
+        }
+        changed, total = save_rows(
+            conn, path, source_id, tuples(), progress, ROW_COLUMNS, fixed=fixed
+        )
         report.rows = total
-        report.inserted = after - before
+        report.inserted = _inserted(conn, last_id, source_id)
         report.updated = changed - report.inserted
         report.unchanged = total - changed
         report.skipped = problems
@@ -483,17 +494,38 @@ def save_rows(
     rows: Iterable[tuple[Any, ...]],
     progress: Callable[[int], None] | None = None,
     columns: Sequence[str] = UPSERT_COLUMNS,
+    fixed: Mapping[str, str | int] | None = None,
 ) -> tuple[int, int]:
     """Upsert rows (tuples in ``columns`` order) of one source; (rows changed, rows read).
 
-    Every CHECK of trade_flows is then verified on the rows this source wrote, so a row the
-    bulk path let through unchecked fails the import, located at its file and line.
+    ``fixed`` gives the columns whose value is the same in every row (series, currency, the
+    source ...): on SQLite they are written into the statement once instead of being bound
+    for each row. Every CHECK of trade_flows is then verified on the rows this source wrote,
+    so a row the bulk path let through unchecked fails the import, located at its file and line.
     """
     if conn.dialect.name == "postgresql":
+        if fixed:
+            tail = tuple(fixed.values())
+            rows = (row + tail for row in rows)
+            columns = (*columns, *fixed)
         return _postgres_copy(conn, path, iter(rows), progress, columns)
-    changed, total = _sqlite_executemany(conn, iter(rows), progress, columns)
+    changed, total = _sqlite_executemany(conn, iter(rows), progress, columns, fixed or {})
     _refuse_broken_checks(conn, path, "trade_flows", "source_id = :source", {"source": source_id})
+    _sqlite_statistics(conn)
     return changed, total
+
+
+def _sqlite_statistics(conn: Connection) -> None:
+    """Refresh SQLite's statistics of trade_flows, from a sample (a few milliseconds at any size).
+
+    Without them SQLite's planner guesses every index equally selective, and may read a
+    reporter's million official rows through the natural key where the index of stated
+    figures (a few rows) answers the query: a report's cost would follow the table, not its
+    answer. PostgreSQL keeps its own statistics (autovacuum).
+    """
+    conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
+    conn.exec_driver_sql("ANALYZE trade_flows")
+    conn.exec_driver_sql("PRAGMA analysis_limit = 0")
 
 
 def check_constraints(dialect: sa.engine.Dialect) -> dict[str, str]:
@@ -533,10 +565,19 @@ def _refuse_broken_checks(
     )
 
 
-def _count(conn: Connection) -> int:
+def _last_id(conn: Connection) -> int:
+    """The highest id in trade_flows: rows added after it have higher ids (one index probe)."""
+    return int(conn.execute(sa.select(sa.func.max(TradeFlow.id))).scalar_one() or 0)
+
+
+def _inserted(conn: Connection, last_id: int, source_id: int) -> int:
+    """Rows this source added since ``last_id``: a range of the primary key, so its cost is
+    the import's, not the table's (counting the series would read every row)."""
     return int(
         conn.execute(
-            sa.text("SELECT count(*) FROM trade_flows WHERE series = :s"), {"s": SERIES}
+            sa.select(sa.func.count()).where(
+                TradeFlow.id > last_id, TradeFlow.source_id == source_id
+            )
         ).scalar_one()
     )
 
@@ -546,36 +587,95 @@ def _sqlite_executemany(
     rows: Iterator[tuple[Any, ...]],
     progress: Callable[[int], None] | None,
     columns: Sequence[str],
+    fixed: Mapping[str, str | int],
 ) -> tuple[int, int]:
-    """Chunks through the DBAPI cursor's executemany; returns (rows changed, rows read)."""
-    placeholders = ", ".join("?" for _ in columns)
-    sql = (
-        f"INSERT INTO trade_flows ({', '.join(columns)}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} WHERE {changed_clause('sqlite')}"
+    """Chunks through the DBAPI cursor's executemany; returns (rows changed, rows read).
+
+    Plain INSERTs while every key is new; from the first chunk that meets a stored key (a
+    re-import, a revision, a file stating a figure twice), that chunk again and all after it
+    as an upsert. An INSERT is cheaper than an upsert, and redoing the chunk is safe: the rows
+    it already wrote are stored as given, so the upsert leaves them unchanged.
+    """
+    import sqlite3
+
+    values = ", ".join([*("?" for _ in columns), *(_sqlite_literal(v) for v in fixed.values())])
+    insert = f"INSERT INTO trade_flows ({', '.join([*columns, *fixed])}) VALUES ({values})"
+    upsert = (
+        f"{insert} ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} "
+        f"WHERE {changed_clause('sqlite')}"
     )
     raw = conn.connection.driver_connection
-    assert raw is not None
+    assert isinstance(raw, sqlite3.Connection)
     cursor = raw.cursor()
     changed = total = 0
+    sql = insert
     # Rows were checked by the parser against every CHECK of trade_flows (year range, period,
-    # flow, non-negative value, reporter <> partner ...); SQLite re-evaluating ~15 CHECKs per
-    # row halves the bulk path's speed. A larger page cache keeps the index inserts in memory.
+    # flow, non-negative value, reporter <> partner ...); SQLite re-evaluating them per row
+    # costs more than the insert (each IN list is rebuilt per row of an executemany).
     # save_rows() verifies every CHECK afterwards, in one pass over the rows written.
     raw.execute("PRAGMA ignore_check_constraints = ON")
-    raw.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+    cache = _SqliteCache(raw)
     try:
         for chunk in _chunks(rows, CHUNK):
-            # measured around the upsert alone: entities created while parsing do not count
+            cache.fit(total)
+            # measured around the writes alone: entities created while parsing do not count
             before = raw.total_changes
-            cursor.executemany(sql, chunk)
+            try:
+                cursor.executemany(sql, chunk)
+            except sqlite3.IntegrityError:
+                if sql is upsert:
+                    raise
+                sql = upsert
+                cursor.executemany(sql, chunk)
             changed += raw.total_changes - before
             total += len(chunk)
             if progress:
                 progress(total)
     finally:
         raw.execute("PRAGMA ignore_check_constraints = OFF")
-        raw.execute("PRAGMA cache_size = -2000")
+        cache.restore()
     return changed, total
+
+
+def _sqlite_literal(value: str | int) -> str:
+    """A constant of the INSERT statement, as SQL: binding it for every row costs more than
+    the insert of a narrow row's index entry."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"not a fixed column value: {value!r}")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+class _SqliteCache:
+    """SQLite's page cache for one import, grown with the natural key's index.
+
+    The index takes rows in the order of the file, which is no order of its key: each insert
+    lands on a random leaf page. Once the index outgrows the cache, nearly every insert reads
+    a page back from the file and writes another out, and the import slows with the size of
+    the table. So the cache is sized to hold the whole index (about INDEX_BYTES_PER_ROW per
+    row, stored and written so far) with room to spare, never below CACHE_KIB. SQLite takes the
+    memory only as pages are read, so an import into a small database stays small; what the
+    index needs is documented in docs/performance.md.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.default = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+        # rows of every series: the index holds them all
+        stored = raw.execute("SELECT max(id) FROM trade_flows").fetchone()[0]
+        self.stored = int(stored or 0)
+        self.kib = 0
+
+    def fit(self, written: int) -> None:
+        wanted = max(
+            CACHE_KIB, (self.stored + written + CHUNK) * INDEX_BYTES_PER_ROW * 5 // 4 // 1024
+        )
+        if wanted > self.kib:
+            # in steps, so the PRAGMA runs a few times per import, not once per chunk
+            self.kib = max(wanted, self.kib * 5 // 4)
+            self.raw.execute(f"PRAGMA cache_size = {-self.kib}")
+
+    def restore(self) -> None:
+        self.raw.execute(f"PRAGMA cache_size = {self.default}")
 
 
 def _postgres_copy(

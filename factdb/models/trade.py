@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from factdb.models.base import Base, Money, choice
-from factdb.vocabulary import TOTAL_COMMODITY, Flow, QuantityKind, TradeStatus, ValueQualifier
+from factdb.vocabulary import (
+    COMTRADE_SERIES,
+    TOTAL_COMMODITY,
+    Flow,
+    QuantityKind,
+    TradeStatus,
+    ValueQualifier,
+)
 
 
 class TradeFlow(Base):
@@ -93,6 +100,16 @@ class TradeFlow(Base):
             unique=True,
             sqlite_where=sa.text("slug IS NOT NULL"),
             postgresql_where=sa.text("slug IS NOT NULL"),
+        ),
+        # Stated figures (every series but the official import's): the few rows reconcile
+        # and the briefing start from. Partial, so the official millions stay out of it.
+        sa.Index(
+            "ix_trade_flows_stated",
+            "reporter_id",
+            "partner_id",
+            "year",
+            sqlite_where=sa.text(f"series <> '{COMTRADE_SERIES}'"),
+            postgresql_where=sa.text(f"series <> '{COMTRADE_SERIES}'"),
         ),
         sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
         sa.CheckConstraint(

@@ -3,8 +3,9 @@
 One function per section, each with its pair filter in view; the filters themselves
 (which entities, events, relations and claims belong to the pair) live in
 ``factdb.reports.pair``. A briefing summarises: official statistics appear as the latest
-annual totals and one line pointing to ``report trade`` and ``report reconcile``, so its
-cost does not grow with the trade table. It must not render anything.
+annual totals, each side's largest commodities of its latest year with a count of the rest,
+and one line pointing to ``report trade`` and ``report reconcile``, so it stays a page, and
+its cost does not grow with the trade table. It must not render anything.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from factdb.models import (
 )
 from factdb.models import TradeFlow as TF
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import EntityRef, date_label, inferred_label, resolve_entity
+from factdb.reports.common import AnySelect, EntityRef, date_label, inferred_label, resolve_entity
 from factdb.reports.entity import roles_where
 from factdb.reports.pair import Pair
 from factdb.reports.statements import (
@@ -46,7 +47,7 @@ from factdb.reports.statements import (
     within_rounding,
 )
 from factdb.reports.timeline import timeline
-from factdb.reports.trade import TradeRow, trade_query, trade_rows
+from factdb.reports.trade import TradeRow, is_stated, trade_query, trade_rows
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
 
 SECTIONS = (
@@ -66,6 +67,8 @@ SECTIONS = (
     "documents",
     "claims",
 )
+#: commodity figures the briefing shows for each reporter of the pair; the rest are counted
+TOP_COMMODITIES = 5
 COOPERATION_EVENTS = ("memorandum", "funding_commitment")
 #: "commits_to": a commitment to fund is cooperation, not yet funding
 COOPERATION_PREDICATES = ["cooperates_with", "funds", "commits_to"]
@@ -213,9 +216,11 @@ def events(ctx: _Context) -> list[BriefingLine]:
 def _trade_line(ctx: _Context, figure: TradeRow, official: bool) -> BriefingLine:
     derived = f"; derived: {figure.method}" if figure.derived else ""
     kind = "official, " if official else ""
+    goods = figure.commodity.split(" ", 1)[0]
+    what = "" if goods == TOTAL_COMMODITY else f" in {figure.commodity}"
     target = "" if figure.kind == "actual" else f"{figure.kind} "
     return ctx.line(
-        f"{target}{figure.period} {figure.reporter} {figure.flow} with {figure.partner}: "
+        f"{target}{figure.period} {figure.reporter} {figure.flow} with {figure.partner}{what}: "
         f"{amount_text(figure.value, figure.currency, figure.qualifier)} "
         f"({kind}{figure.status}{derived})",
         figure.sources,
@@ -224,6 +229,7 @@ def _trade_line(ctx: _Context, figure: TradeRow, official: bool) -> BriefingLine
             "reporter": figure.reporter,
             "partner": figure.partner,
             "flow": figure.flow,
+            "commodity": goods,
             "value": str(figure.value),
             "currency": figure.currency,
             "qualifier": figure.qualifier,
@@ -237,13 +243,15 @@ def _trade_line(ctx: _Context, figure: TradeRow, official: bool) -> BriefingLine
 
 
 def trade(ctx: _Context) -> list[BriefingLine]:
-    """Figures sources state, either direction; of official statistics only the latest annual
-    total of each reporter and flow, then one line pointing to the full reports. Every query
-    leads with (reporter, partner), the natural key's index."""
+    """Figures sources state, either direction; of official statistics a summary that stays
+    a few lines at any size: the latest annual total of each reporter and flow, each
+    reporter's largest commodities in its latest year with a count of the rest, and one line
+    pointing to the full reports. Every query leads with (reporter, partner): the index of
+    stated figures or the natural key's."""
     conn, a, b = ctx.conn, ctx.a, ctx.b
     t = TF.__table__
     query = trade_query(conn, a.slug, b.slug)
-    stated = trade_rows(conn, query.where(t.c.series != SERIES))
+    stated = trade_rows(conn, query.where(is_stated(t.c.series)))
     latest = aliased(TF)
     newest_year = (
         sa.select(sa.func.max(latest.year))
@@ -266,23 +274,33 @@ def trade(ctx: _Context) -> list[BriefingLine]:
             t.c.year == newest_year,
         ),
     )
-    out = [_trade_line(ctx, f, official=False) for f in stated]
-    out += [_trade_line(ctx, f, official=True) for f in totals]
+    out = [_trade_line(ctx, f, official=True) for f in totals]
+    out = [_trade_line(ctx, f, official=False) for f in stated] + out
+    shown = list(totals)
+    for reporter, partner in ((a, b), (b, a)):
+        top, more = _top_commodities(conn, query, reporter, partner)
+        shown += top
+        out += [_trade_line(ctx, f, official=True) for f in top]
+        if more:
+            year = top[0].year
+            command = (
+                f"factdb report trade --reporter {reporter.slug} --partner {partner.slug} "
+                f"--year {year}"
+            )
+            out.append(
+                ctx.line(
+                    f"{more:,} more commodities {reporter.name} filed with {partner.name} "
+                    f"for {year}: see `{command}`",
+                    sorted({s for f in top for s in f.sources}),
+                    {"more_commodities": more, "reporter": reporter.name, "year": year},
+                )
+            )
     pair = sa.or_(
         sa.and_(TF.reporter_id == a.id, TF.partner_id == b.id),
         sa.and_(TF.reporter_id == b.id, TF.partner_id == a.id),
     )
     count = conn.scalar(sa.select(sa.func.count()).where(pair, TF.series == SERIES)) or 0
-    if count > len(totals):
-        official_sources = list(
-            conn.scalars(
-                sa.select(Source.slug)
-                .join(TF, TF.source_id == Source.id)
-                .where(pair, TF.series == SERIES)
-                .distinct()
-                .order_by(Source.slug)
-            )
-        )
+    if count > len(shown):
         commands = [
             f"factdb report trade --reporter {a.slug} --partner {b.slug}",
             f"factdb report reconcile --reporter {a.slug} --partner {b.slug}",
@@ -291,11 +309,43 @@ def trade(ctx: _Context) -> list[BriefingLine]:
             ctx.line(
                 f"{count:,} official figures in all (months, commodities, earlier years): "
                 f"see `{commands[0]}` and `{commands[1]}`",
-                official_sources,
+                # the sources of the figures shown: listing every source of the pair's rows
+                # would read them all
+                sorted({s for f in shown for s in f.sources}),
                 {"official_rows": count, "see": commands},
             )
         )
     return out
+
+
+def _top_commodities(
+    conn: Connection, query: AnySelect, reporter: EntityRef, partner: EntityRef
+) -> tuple[list[TradeRow], int]:
+    """The reporter's TOP_COMMODITIES largest annual commodity figures with the partner, in
+    the latest year it filed any, and how many more it filed that year. Reads that one year's
+    rows of the pair, through the natural key (reporter, partner, year)."""
+    t = TF.__table__
+    annual = sa.and_(
+        t.c.reporter_id == reporter.id,
+        t.c.partner_id == partner.id,
+        t.c.series == SERIES,
+        t.c.month == 0,
+        t.c.months == 12,
+    )
+    year = conn.scalar(sa.select(t.c.year).where(annual).order_by(t.c.year.desc()).limit(1))
+    if year is None:
+        return [], 0
+    goods = sa.and_(annual, t.c.year == year, t.c.commodity_code != TOTAL_COMMODITY)
+    largest = (
+        sa.select(t.c.id)
+        .where(goods)
+        .order_by(t.c.value.desc(), t.c.commodity_code)
+        .limit(TOP_COMMODITIES)
+    )
+    top = trade_rows(conn, query.where(t.c.id.in_(largest)))
+    top.sort(key=lambda f: (-f.value, f.commodity))
+    count = conn.scalar(sa.select(sa.func.count()).select_from(t).where(goods)) or 0
+    return top, count - len(top)
 
 
 def _directed(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from factdb.models import Entity, TradeFlow
 from factdb.reports.common import ids_of, resolve_entity, sources_by_fact
-from factdb.reports.trade import period_label
+from factdb.reports.trade import is_stated, period_label
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
 
 MIRROR_FLOW = {
@@ -144,7 +144,7 @@ def reconcile(
         )
         .join(rep, rep.id == TradeFlow.reporter_id)
         .join(par, par.id == TradeFlow.partner_id)
-        .where(TradeFlow.series != SERIES)
+        .where(is_stated(TradeFlow.series))
         .order_by(
             rep.name, par.name, TradeFlow.year, TradeFlow.month, TradeFlow.flow, TradeFlow.series
         )

@@ -13,10 +13,22 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from factdb.models import Entity, Source, TradeFlow
 from factdb.reports.common import AnySelect, ids_of, resolve_entity, sources_by_fact
+from factdb.vocabulary import COMTRADE_SERIES
+
+#: the official series as a literal in the SQL, not a bound parameter: only then can either
+#: planner prove that a query's condition implies the partial index ix_trade_flows_stated's
+_OFFICIAL: sa.ColumnElement[str] = sa.literal_column(f"'{COMTRADE_SERIES}'")
+
+
+def is_stated(series: sa.ColumnElement[str] | QueryableAttribute[str]) -> sa.ColumnElement[bool]:
+    """True for a stated figure's row (any series but the official import's): the condition
+    of the index ix_trade_flows_stated, so the query reads those rows alone."""
+    return series != _OFFICIAL
+
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
