@@ -153,3 +153,7 @@ class UnknownTable(NotFound):
 
 class EntityNotFound(NotFound):
     """No entity has that slug, name, alias or identifier; the message suggests close names."""
+
+
+class DowngradeRefused(FactdbError):
+    """A migration down would have to drop or change facts the older schema cannot hold."""

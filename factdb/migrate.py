@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from factdb import schema_version
 from factdb.db import connect
 from factdb.errors import (
+    DowngradeRefused,
     MigrationLocked,
     PermissionDenied,
     SchemaDrift,
@@ -96,6 +97,12 @@ def _run(engine: Engine, fn: Any, *args: Any, settings: MigrationSettings | None
             fn(config, *args)
         except CommandError as exc:
             raise UnknownRevision(str(exc)) from None
+        except RuntimeError as exc:
+            # a revision's downgrade that would lose facts says so with this opening (revisions
+            # import nothing of factdb, so they cannot raise its errors)
+            if str(exc).startswith("cannot downgrade"):
+                raise DowngradeRefused(str(exc)) from None
+            raise
         if conn.in_transaction():
             conn.commit()
     return out.getvalue()

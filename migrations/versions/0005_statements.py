@@ -577,6 +577,12 @@ _NEWER_FACTS = [
 ]
 
 
+def _to_base() -> bool:
+    """Whether this downgrade goes on to drop every table (then no fact is kept anyway)."""
+    environment = getattr(op.get_context(), "environment_context", None)
+    return environment is not None and environment.get_revision_argument() is None
+
+
 def downgrade() -> None:
     conn = op.get_bind()
     held = []
@@ -584,7 +590,11 @@ def downgrade() -> None:
         count = conn.execute(sa.text(f"SELECT count(*) FROM {where}")).scalar() or 0
         if count:
             held.append(f"{count} {what}")
-    if held:
+    if held and _to_base():
+        # every table goes next: the facts the older schema cannot hold go first
+        for _, where in _NEWER_FACTS:
+            conn.execute(sa.text(f"DELETE FROM {where}"))
+    elif held:
         raise RuntimeError(
             "cannot downgrade below 0005 while the database holds "
             + "; ".join(held)
