@@ -430,3 +430,41 @@ def test_an_entity_a_file_declares_is_never_taken_over(migrated: Engine, tmp_pat
         "'deutschland' (declared by source 'one' at a.yaml:7); refer to 'deutschland' by slug "
         "or give it up first"
     ]
+
+
+def test_an_identifier_moves_when_its_only_file_gives_it_to_another_entity(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    path = fact_file(
+        tmp_path,
+        "f.yaml",
+        "one",
+        NAME_ONLY
+        + "    identifiers: {wikidata: Q17}\n  - {slug: nippon, kind: country, name: N}\n",
+    )
+    load(migrated, [path])
+    edit(path, "    identifiers: {wikidata: Q17}\n", "")
+    edit(path, "name: N}", "name: N, identifiers: {wikidata: Q17}}")
+    report = load(migrated, [path])
+    assert report.tables["entity_identifiers"].deleted == 1
+    assert entity(migrated, "japan")["wikidata"] is None
+    assert entity(migrated, "nippon")["wikidata"] == "Q17"
+
+
+def test_a_code_an_import_matches_by_cannot_move_to_another_entity(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    import_file(migrated, comtrade(tmp_path))
+    path = fact_file(
+        tmp_path,
+        "f.yaml",
+        "one",
+        NAME_ONLY + '    identifiers: {m49: "392"}\n  - {slug: nippon, kind: country, name: N}\n',
+    )
+    load(migrated, [path])
+    edit(path, '    identifiers: {m49: "392"}\n', "")
+    edit(path, "name: N}", 'name: N, identifiers: {m49: "392"}}')
+    assert problems_of(migrated, [path], tmp_path) == [
+        "f.yaml:10:63: entities[1].identifiers.m49: m49 '392' is already held by entity 'japan' "
+        "(imported trade rows are matched by it); refer to 'japan' by slug or give it up first"
+    ]

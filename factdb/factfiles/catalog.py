@@ -165,22 +165,25 @@ def _read_declarations(conn: Connection, catalog: Catalog, files: Sequence[Valid
     ident, link = EntityIdentifier.__table__, EntityIdentifierDeclaration.__table__
     declares = {
         valid.spec.source.slug: {
-            (scheme.value, value)
+            (entity.slug, scheme.value, value)
             for entity in valid.spec.entities
             for scheme, value in entity.identifiers.items()
         }
         for valid in files
     }
     dropped: set[int] = set()
-    for identifier_id, scheme, value, source in conn.execute(
-        sa.select(ident.c.id, ident.c.scheme, ident.c.value, src.c.slug)
+    for identifier_id, scheme, value, holder, source in conn.execute(
+        sa.select(ident.c.id, ident.c.scheme, ident.c.value, ent.c.slug, src.c.slug)
         .select_from(link)
         .join(ident, ident.c.id == link.c.identifier_id)
+        .join(ent, ent.c.id == ident.c.entity_id)
         .join(src, src.c.id == link.c.source_id)
     ):
         key = (str(scheme), value)
         catalog.identifier_sources.setdefault(key, set()).add(source)
-        if source in declares and key not in declares[source] and key[0] in IMPORT_SCHEMES:
+        # a loaded source stops declaring it for its holder (it may give it to another)
+        stopped = source in declares and (holder, *key) not in declares[source]
+        if stopped and key[0] in IMPORT_SCHEMES:
             dropped.add(identifier_id)
     for clause in In(ident.c.id, dropped).clauses():
         for scheme, value in conn.execute(

@@ -14,8 +14,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, get_args
 
@@ -857,14 +858,18 @@ def _merge_entities(
     def at(valid: ValidFile, path: Path_) -> str:
         return f"{valid.path}:{valid.doc.position(path)[0]}"
 
+    moved_to: dict[str, list[str]] = {}
+    for imported, target in sorted(takeovers.items()):
+        moved_to.setdefault(target, []).append(imported)
     values: dict[str, dict[str, Any]] = {}
     for slug, local in by_slug.items():
         stored = catalog.entity_declarations.get(slug, {})
         others = [stored[source] for source in sorted(stored) if source not in loaded]
         agreed: dict[str, Any] = {}
         for name, advice in SCALAR_ADVICE.items():
-            first: tuple[Any, str] | None = next(
-                ((getattr(d, name), d.where()) for d in others if getattr(d, name) is not None),
+            # where a value is declared is worked out only for an error message
+            first: tuple[Any, Callable[[], str]] | None = next(
+                ((getattr(d, name), d.where) for d in others if getattr(d, name) is not None),
                 None,
             )
             for valid, index, entity in local:
@@ -873,13 +878,13 @@ def _merge_entities(
                     continue
                 path: Path_ = ("entities", index, name)
                 if first is None:
-                    first = (value, at(valid, path))
+                    first = (value, partial(at, valid, path))
                 elif str(value) != str(first[0]):
                     problems.append(
                         valid.doc.problem(
                             path,
                             f"entity {slug!r} has {name} {str(value)!r} here but "
-                            f"{str(first[0])!r} in {first[1]}; {advice}",
+                            f"{str(first[0])!r} in {first[1]()}; {advice}",
                         )
                     )
             agreed[name] = None if first is None else first[0]
@@ -893,26 +898,27 @@ def _merge_entities(
             agreed["inferred"] = reasons[0] if reasons else None
         values[slug] = agreed
 
-        schemes: dict[str, tuple[str, str]] = {}
+        schemes: dict[str, tuple[str, Callable[[], str]]] = {}
         for key in held.get(slug, []):
             if key not in load_keys.get(slug, set()) and _stays(
                 key, slug, catalog, loaded, load_keys
             ):
-                schemes.setdefault(key[0], (key[1], _held_because(key, slug, catalog, loaded)))
-        for imported, target in sorted(takeovers.items()):
-            if target == slug:
-                for key in held.get(imported, []):
-                    schemes.setdefault(key[0], (key[1], f"moved from imported entity {imported!r}"))
+                why = partial(_held_because, key, slug, catalog, loaded)
+                schemes.setdefault(key[0], (key[1], why))
+        for imported in moved_to.get(slug, []):
+            for key in held.get(imported, []):
+                why = partial(str, f"moved from imported entity {imported!r}")
+                schemes.setdefault(key[0], (key[1], why))
         for valid, index, entity in local:
             for scheme, value in entity.identifiers.items():
                 path = ("entities", index, "identifiers", scheme.value)
-                kept, where = schemes.setdefault(scheme.value, (value, at(valid, path)))
+                kept, where = schemes.setdefault(scheme.value, (value, partial(at, valid, path)))
                 if kept != value:
                     problems.append(
                         valid.doc.problem(
                             path,
                             f"entity {slug!r} would hold two {scheme.value} codes: {value!r} "
-                            f"here and {kept!r} ({where}); an entity has one code per scheme",
+                            f"here and {kept!r} ({where()}); an entity has one code per scheme",
                         )
                     )
     return values, problems

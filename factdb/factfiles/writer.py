@@ -3,7 +3,9 @@
 Each file is the truth for its source: facts it declares are inserted or updated, facts it no
 longer declares are deleted, and so is this source's evidence for them. Entities are shared
 between files and are never deleted by a load, except an entity an import created that a
-declared entity takes over. This module neither opens transactions nor retries: ``loader`` does.
+declared entity takes over; what several files declare of an entity is merged, and an alias or
+identifier goes only when no source declares it any more. This module neither opens
+transactions nor retries: ``loader`` does.
 """
 
 from __future__ import annotations
