@@ -28,17 +28,17 @@ def _facts(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def test_down_to_0004_and_up_again_keeps_every_fact(seeded: Engine) -> None:
+def test_down_below_0007_and_up_again_keeps_every_fact(seeded: Engine) -> None:
     before = _facts(seeded)
     with seeded.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM trade_flows WHERE status = 'not_stated'"))
         assert conn.scalar(sa.text("SELECT count(*) FROM roles WHERE inferred IS NOT NULL"))
-    migrate.downgrade(seeded, "0004")
-    assert migrate.current_revisions(seeded) == ["0004"]
+    migrate.downgrade(seeded, "0007-1")
+    assert migrate.current_revisions(seeded) == ["0006"]
     assert _facts(seeded) == before, "the downgrade changed a fact"
     with seeded.connect() as conn:
         assert "inferred" not in {c["name"] for c in sa.inspect(conn).get_columns("relations")}
-        # the views of revision 0004 are back, without the column
+        # the views as revision 0005 wrote them are back, without the column
         assert "inferred" not in {c["name"] for c in sa.inspect(conn).get_columns("v_trade")}
     migrate.upgrade(seeded)
     assert _facts(seeded) == before, "the upgrade changed a fact"

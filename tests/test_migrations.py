@@ -392,8 +392,19 @@ def _snapshot(engine: Engine, columns: dict[str, list[str]] | None = None) -> di
     with engine.connect() as conn:
         for name, cols in columns.items():
             rows = conn.execute(sa.text(f"SELECT {', '.join(cols)} FROM {name}")).all()
-            out[name] = sorted((tuple(r) for r in rows), key=repr)
+            out[name] = sorted((_listed(name, cols, r) for r in rows), key=repr)
     return out
+
+
+def _listed(name: str, columns: list[str], row: Any) -> tuple[Any, ...]:
+    """A row with the lists of ``v_entities`` in one order (revision 0008 sorts them on
+    SQLite; their members are the facts)."""
+    if name != "v_entities":
+        return tuple(row)
+    return tuple(
+        ", ".join(sorted(value.split(", "))) if c in ("aliases", "identifiers") and value else value
+        for c, value in zip(columns, row, strict=True)
+    )
 
 
 def _import_rows_as_0004_did(engine: Engine) -> None:
@@ -434,6 +445,10 @@ def test_statements_revision_keeps_every_fact(engine: Engine) -> None:
 
     migrate.upgrade(engine)
     load(engine, [SEEDS])
+    with engine.begin() as conn:  # a status the seeds of 0004's day gave these figures
+        conn.execute(
+            sa.text("UPDATE trade_flows SET status = 'preliminary' WHERE status = 'not_stated'")
+        )
     migrate.downgrade(engine, "0004")
     _import_rows_as_0004_did(engine)
     before = _snapshot(engine)

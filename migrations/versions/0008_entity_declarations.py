@@ -69,7 +69,8 @@ def _v_entities(aliases: str, identifiers: str) -> str:
                    {_identifier("m49")} AS m49,
                    {_identifier("wikidata")} AS wikidata,
                    {_identifier("hs")} AS hs_code,
-                   {identifiers} AS identifiers
+                   {identifiers} AS identifiers,
+                   e.inferred
             FROM entities e"""
 
 
@@ -80,7 +81,7 @@ _SORTED = _v_entities(
     "(SELECT group_concat(x, ', ') FROM (SELECT i.scheme || ':' || i.value AS x "
     "FROM entity_identifiers i WHERE i.entity_id = e.id ORDER BY x))",
 )
-#: as revision 0002 wrote it
+#: as revision 0002 wrote it (with revision 0007's ``inferred``)
 _UNSORTED = _v_entities(
     "(SELECT group_concat(a.name, ', ') FROM entity_aliases a WHERE a.entity_id = e.id)",
     "(SELECT group_concat(i.scheme || ':' || i.value, ', ') FROM entity_identifiers i\n"
