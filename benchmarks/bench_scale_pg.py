@@ -176,9 +176,17 @@ def main() -> None:
                     "WHERE c.relname = %s OR c.relname LIKE %s",
                     (table, "trade_flows_y%" if table.endswith("by_year") else table),
                 ).fetchone()[0]
+                key_megabytes = conn.execute(
+                    "SELECT sum(pg_relation_size(i.indexrelid)) / 1e6 FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid "
+                    "WHERE (c.relname = %s OR c.relname LIKE %s) AND i.indisunique "
+                    "AND NOT i.indisprimary AND x.relname NOT LIKE %s",
+                    (table, "trade_flows_y%" if table.endswith("by_year") else table, "%slug%"),
+                ).fetchone()[0]
                 print(
                     f"{table}: {args.rows / spent[table]:,.0f} rows/s overall "
-                    f"({spent[table]:.1f} s), {float(megabytes):,.0f} MB with indexes"
+                    f"({spent[table]:.1f} s), {float(megabytes):,.0f} MB with indexes, of which "
+                    f"the natural key's index {float(key_megabytes or 0):,.0f} MB"
                 )
 
 
