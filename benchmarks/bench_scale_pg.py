@@ -7,8 +7,8 @@ index and statement-level reference triggers); the second is declared ``PARTITIO
 (year)`` with one partition per year, which the natural key allows because it includes the year.
 The rows come as ``--files`` files, one after another and in year order (as a history is
 loaded: a year's file at a time), each written the way factdb writes a file that meets existing
-rows: ``COPY`` into a temporary staging table, then one ``INSERT ... ON CONFLICT`` upsert. Each file goes into both
-tables, alternately, so that both see the same machine load.
+rows: ``COPY`` into a temporary staging table, then one ``INSERT ... ON CONFLICT`` upsert. Each
+file goes into both tables, alternately, so that both see the same machine load.
 
 Prints, per file, the marginal rate (that file's rows per second) of each table and the time of
 a ``count(*)`` of all rows (what factdb's importer runs before and after each file), then the
