@@ -6,9 +6,9 @@ Both tables are ``trade_flows`` as revision 0006 leaves it (its CHECKs, natural 
 index and statement-level reference triggers); the second is declared ``PARTITION BY RANGE
 (year)`` with one partition per year, which the natural key allows because it includes the year.
 The rows come as ``--files`` files, one after another and in year order (as a history is
-loaded: a year's file at a time), each written the way factdb writes a file: ``COPY`` into a
-temporary staging table, then one ``INSERT ... ON CONFLICT`` upsert. Each file goes into both
-tables, alternately, so that both see the same machine load.
+loaded: a year's file at a time), each written the way factdb writes a file that meets existing
+rows: ``COPY`` into a temporary staging table, then one ``INSERT ... ON CONFLICT`` upsert. Each
+file goes into both tables, alternately, so that both see the same machine load.
 
 Prints, per file, the marginal rate (that file's rows per second) of each table and the time of
 a ``count(*)`` of all rows (what factdb's importer runs before and after each file), then the
@@ -176,9 +176,17 @@ def main() -> None:
                     "WHERE c.relname = %s OR c.relname LIKE %s",
                     (table, "trade_flows_y%" if table.endswith("by_year") else table),
                 ).fetchone()[0]
+                key_megabytes = conn.execute(
+                    "SELECT sum(pg_relation_size(i.indexrelid)) / 1e6 FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid "
+                    "WHERE (c.relname = %s OR c.relname LIKE %s) AND i.indisunique "
+                    "AND NOT i.indisprimary AND x.relname NOT LIKE %s",
+                    (table, "trade_flows_y%" if table.endswith("by_year") else table, "%slug%"),
+                ).fetchone()[0]
                 print(
                     f"{table}: {args.rows / spent[table]:,.0f} rows/s overall "
-                    f"({spent[table]:.1f} s), {float(megabytes):,.0f} MB with indexes"
+                    f"({spent[table]:.1f} s), {float(megabytes):,.0f} MB with indexes, of which "
+                    f"the natural key's index {float(key_megabytes or 0):,.0f} MB"
                 )
 
 

@@ -1,10 +1,11 @@
 """Import Comtrade files into ``trade_flows`` in bulk, streaming, all-or-nothing by default.
 
 SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: ``COPY`` into a staging
-table, then one upsert from it. Memory stays flat: rows are parsed, sent and forgotten a chunk
-at a time. Each file becomes a source (dataset, file name, sha256, row count, import time),
-identified by the sha256 of its content, gunzipped, whatever its name; each row keeps its file
-and line (``source_id``, ``source_line``).
+table, then one INSERT from it (the upsert when a row exists already); the database checks the
+rows' references once per statement (revision 0006). Memory stays flat: rows are parsed, sent
+and forgotten a chunk at a time. Each file becomes a source (dataset, file name, sha256, row
+count, import time), identified by the sha256 of its content, gunzipped, whatever its name;
+each row keeps its file and line (``source_id``, ``source_line``).
 
 Must not commit a row that breaks a CHECK of ``trade_flows``, even where the bulk path skips
 the database's own evaluation of them, and must not leave anything of a file behind when it
