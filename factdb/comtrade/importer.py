@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from factdb.comtrade.reader import ParsedRow, RowProblem, read_rows
 from factdb.db import connect, is_busy_error
 from factdb.errors import ImportFailed, Interrupted, InvalidOption, PermissionDenied
+from factdb.history import close_changeset, open_changeset
 from factdb.models import Entity, EntityIdentifier, IdentifierScheme, Source, TradeFlow
 from factdb.schema_version import require_head
 from factdb.vocabulary import COMTRADE_SERIES
@@ -363,6 +364,8 @@ def _import_once(
             report.already_imported = True
             report.rows = report.unchanged = int(existing.row_count or 0)
             return report
+        digest = [{"path": str(path), "sha256": sha256}]
+        changeset = open_changeset(conn, "factdb import comtrade", digests=digest)
         source_id = conn.execute(
             sa.insert(Source)
             .values(
@@ -436,6 +439,9 @@ def _import_once(
         report.skipped = problems
         report.skipped_count = bad
         conn.execute(sa.update(Source).where(Source.id == source_id).values(row_count=total))
+        trade = {"inserted": report.inserted, "updated": report.updated}
+        counts = {"sources": {"inserted": 1}, "entities": {"inserted": codes.created}}
+        close_changeset(conn, changeset, {**counts, "trade_flows": trade})
     return report
 
 

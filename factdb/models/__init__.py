@@ -7,6 +7,9 @@ from factdb.models.evidence import FACT_COLUMNS, Evidence
 from factdb.models.relations import Relation
 from factdb.models.sources import Source
 from factdb.models.trade import TradeDerivation, TradeFlow
+
+# last: it gives the tables above their changeset_id
+from factdb.models.history import HISTORY_TABLES, Changeset, RowVersion  # noqa: E402, I001
 from factdb.vocabulary import (
     TOTAL_COMMODITY,
     CountQualifier,
@@ -28,7 +31,9 @@ metadata = Base.metadata
 __all__ = [
     "FACT_COLUMNS",
     "TOTAL_COMMODITY",
+    "HISTORY_TABLES",
     "Base",
+    "Changeset",
     "CountQualifier",
     "Entity",
     "EntityAlias",
@@ -46,6 +51,7 @@ __all__ = [
     "Rank",
     "Relation",
     "Role",
+    "RowVersion",
     "Source",
     "SourceKind",
     "TradeDerivation",
