@@ -10,7 +10,6 @@ never writes a fact.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import getpass
 import hashlib
@@ -109,8 +108,10 @@ def open_changeset(
 def _plain_counts(counts: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for table, value in counts.items():
-        numbers = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(value)
-        numbers = {k: int(numbers.get(k) or 0) for k in ("inserted", "updated", "deleted")}
+        numbers = {
+            k: int((value.get(k) if isinstance(value, Mapping) else getattr(value, k)) or 0)
+            for k in ("inserted", "updated", "deleted")
+        }
         if any(numbers.values()):
             out[table] = numbers
     return out
@@ -329,10 +330,10 @@ def history(conn: Connection, slug: str) -> list[Version]:
 
     for table, row_id, values in found:
         out.append(version(table, row_id, "current", values or {}, None))
-    for row in kept:
-        state = "deleted" if row.operation == "delete" else "replaced"
+    for old in kept:
+        state = "deleted" if old.operation == "delete" else "replaced"
         out.append(
-            version(row.table_name, row.row_id, state, _json(row.old_row), int(row.changeset_id))
+            version(old.table_name, old.row_id, state, _json(old.old_row), int(old.changeset_id))
         )
     return out
 

@@ -295,6 +295,10 @@ def test_a_downgrade_that_drops_data_needs_yes(seeded: Engine, db_url: str) -> N
     assert err.startswith("Error: ") and err.count("\n") == 1
     assert "entities (42 rows)" in err and "--yes" in err
     assert migrate.current_revisions(seeded) == migrate.head_revisions()
+    code, _, err = _downgrade("0004", "--db", db_url)  # the history holds the load's changeset
+    assert code == 2 and "changesets (1 rows)" in err, err
+    code, _, err = _downgrade("0004", "--db", db_url, "--yes")
+    assert code == 0, err
     code, _, err = _downgrade("0002", "--db", db_url)  # drops views and indexes, no rows
     assert code == 0, err
     code, _, err = _downgrade("base", "--db", db_url, "--yes")

@@ -4,12 +4,10 @@ from factdb.models.base import Base
 from factdb.models.entities import Entity, EntityAlias, EntityIdentifier, Role
 from factdb.models.events import Event, EventParticipant
 from factdb.models.evidence import FACT_COLUMNS, Evidence
+from factdb.models.history import HISTORY_TABLES, Changeset, RowVersion
 from factdb.models.relations import Relation
 from factdb.models.sources import Source
 from factdb.models.trade import TradeDerivation, TradeFlow
-
-# last: it gives the tables above their changeset_id
-from factdb.models.history import HISTORY_TABLES, Changeset, RowVersion  # noqa: E402, I001
 from factdb.vocabulary import (
     TOTAL_COMMODITY,
     CountQualifier,
@@ -30,8 +28,8 @@ metadata = Base.metadata
 
 __all__ = [
     "FACT_COLUMNS",
-    "TOTAL_COMMODITY",
     "HISTORY_TABLES",
+    "TOTAL_COMMODITY",
     "Base",
     "Changeset",
     "CountQualifier",

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+# the tracked tables must be registered before they are given their changeset_id
+from factdb.models import entities, events, evidence, relations, sources, trade  # noqa: F401
 from factdb.models.base import Base
 
 #: every table whose updates and deletes are kept (revision 0011's ``HISTORY_TABLES``)
@@ -62,7 +64,9 @@ class RowVersion(Base):
     __tablename__ = "row_versions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    changeset_id: Mapped[int] = mapped_column(sa.ForeignKey("changesets.id"), index=True)
+    changeset_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("changesets.id"), index=True
+    )
     table_name: Mapped[str] = mapped_column(sa.String(100))
     #: the first primary-key column of the row (``derived_id`` for trade_derivations)
     row_id: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -7,7 +7,7 @@ JSON, with its changeset. The database keeps them itself:
 
 - PostgreSQL: per table, a BEFORE STATEMENT trigger makes sure the transaction has a changeset
   (a direct SQL write gets one of its own, command ``sql``, user ``session_user``) and puts its id
-  in ``factdb.changeset`` for the transaction; ``changeset_id`` DEFAULTs to it, so COPY and INSERT
+  in ``factdb_history.changeset`` for the transaction; ``changeset_id`` DEFAULTs to it, so COPY and INSERT
   stamp rows for free; a BEFORE UPDATE row trigger stamps updated rows; AFTER UPDATE / AFTER
   DELETE statement triggers copy the transition table's OLD rows with one INSERT ... SELECT.
   The functions that write history are SECURITY DEFINER with a fixed search_path, and the writer
@@ -63,7 +63,7 @@ HISTORY_TABLES: tuple[str, ...] = (
 STAMPED_AFTER_BULK: tuple[str, ...] = ("trade_flows",)
 
 #: the session setting (PostgreSQL) that carries the transaction's changeset id
-SETTING = "factdb.changeset"
+SETTING = "factdb_history.changeset"
 _CURRENT = f"NULLIF(current_setting('{SETTING}', true), '')::bigint"
 #: SQLite: the changeset of the transaction is the newest one
 _NEWEST = "(SELECT max(id) FROM changesets)"
@@ -292,7 +292,7 @@ def _views(dialect: str) -> dict[str, str]:
     else:
         slug = "json_extract(v.old_row, '$.slug')"
     return {
-        "v_changesets": f"""
+        "v_changesets": """
     SELECT c.id, c.at, c.db_user, c.command, c.files, c.counts,
            (SELECT count(*) FROM row_versions v WHERE v.changeset_id = c.id) AS versions
     FROM changesets c""",
