@@ -544,10 +544,10 @@ def _sqlite_executemany(
     raw.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
     try:
         for chunk in _chunks(rows, CHUNK):
-            # measured around the upsert alone: entities created while parsing do not count
-            before = raw.total_changes
             cursor.executemany(sql, chunk)
-            changed += raw.total_changes - before
+            # the upsert's own changes: not entities created while parsing, nor the history
+            # its triggers keep (which total_changes would count)
+            changed += cursor.rowcount
             total += len(chunk)
             if progress:
                 progress(total)
