@@ -80,6 +80,8 @@ COLUMN_KINDS: dict[str, dict[str, ColumnKind]] = {
         "quote_end": _K.INTEGER,
         "verbatim": _K.BOOLEAN,
     },
+    "v_changesets": {"id": _K.INTEGER, "versions": _K.INTEGER},
+    "v_history": {"id": _K.INTEGER, "changeset_id": _K.INTEGER, "row_id": _K.INTEGER},
 }
 
 

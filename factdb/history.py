@@ -86,17 +86,19 @@ def open_changeset(
             {"command": command, "files": json.dumps(entries)},
         ).scalar_one()
         return OpenChangeset(int(found))
+    from factdb.models import Changeset
+
+    # through the model, so times and JSON are stored as every other factdb write stores them
     found = conn.execute(
-        sa.text(
-            "INSERT INTO changesets (at, db_user, command, files, counts) "
-            "VALUES (:at, :user, :command, :files, '{}') RETURNING id"
-        ),
-        {
-            "at": dt.datetime.now(dt.UTC).isoformat(sep=" "),
-            "user": _os_user(),
-            "command": command,
-            "files": json.dumps(entries),
-        },
+        sa.insert(Changeset)
+        .values(
+            at=dt.datetime.now(dt.UTC),
+            db_user=_os_user(),
+            command=command,
+            files=entries,
+            counts={},
+        )
+        .returning(Changeset.id)
     ).scalar_one()
     marks = {
         table: int(conn.scalar(sa.text(f"SELECT coalesce(max(rowid), 0) FROM {table}")) or 0)
@@ -229,7 +231,9 @@ def changes(conn: Connection, since: int | dt.datetime | None = None) -> list[Ch
             params["after"] = key[0]
     elif isinstance(since, dt.datetime):
         where.append("c.at >= :since")
-        params["since"] = since if postgres else since.astimezone(dt.UTC).isoformat(sep=" ")
+        # SQLite holds the time as text in UTC, "2026-11-28 09:30:00.000000"
+        utc = since.astimezone(dt.UTC).replace(tzinfo=None)
+        params["since"] = since if postgres else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = conn.execute(
         sa.text(

@@ -632,7 +632,9 @@ def test_a_writers_direct_sql_is_recorded_and_history_cannot_be_forged(
     )
     assert allowed == []
     # even the owner's TRUNCATE is refused: it would bypass the history
-    with pytest.raises(sa.exc.DBAPIError, match="would bypass its history"):
-        with shared.begin() as conn:
-            conn.exec_driver_sql("TRUNCATE trade_derivations")
+    with (
+        pytest.raises(sa.exc.DBAPIError, match="would bypass its history"),
+        shared.begin() as conn,
+    ):
+        conn.exec_driver_sql("TRUNCATE trade_derivations")
     assert messages(shared) == []

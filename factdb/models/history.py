@@ -10,6 +10,7 @@ PostgreSQL a per-row check would slow the bulk import, and on SQLite adding one 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,8 +36,43 @@ HISTORY_TABLES: tuple[str, ...] = (
     "evidence",
 )
 
-#: JSON on SQLite, JSONB on PostgreSQL (comparable, indexable)
-JsonDocument = sa.JSON().with_variant(JSONB(), "postgresql")
+
+class JsonDocument(sa.types.TypeDecorator[Any]):
+    """JSONB on PostgreSQL; on SQLite JSON text as ``json.dumps`` writes it (spaced, UTF-8).
+
+    SQLite's history triggers write that same form, and PostgreSQL prints JSONB in it too, so a
+    version copied from either into a SQLite snapshot reads the same in the views.
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+    def bind_processor(self, dialect: sa.Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return super().bind_processor(dialect)
+
+        def process(value: Any) -> Any:
+            if value is None or isinstance(value, str):
+                return value
+            return json.dumps(value, ensure_ascii=False)
+
+        return process
+
+    def result_processor(self, dialect: sa.Dialect, coltype: Any) -> Any:
+        if dialect.name == "postgresql":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> Any:
+            return json.loads(value) if isinstance(value, str) else value
+
+        return process
+
+
 #: INTEGER PRIMARY KEY on SQLite (the rowid), BIGINT elsewhere
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -51,9 +87,9 @@ class Changeset(Base):
     db_user: Mapped[str] = mapped_column(sa.String(200))
     command: Mapped[str] = mapped_column(sa.String(200))
     #: [{"path": ..., "sha256": ...}] of the files the command wrote from
-    files: Mapped[list[dict[str, str]]] = mapped_column(JsonDocument)
+    files: Mapped[Any] = mapped_column(JsonDocument())
     #: {table: {"inserted": n, "updated": n, "deleted": n}} as the command counted them
-    counts: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    counts: Mapped[Any] = mapped_column(JsonDocument())
     #: PostgreSQL's transaction id; followers order changesets by it
     txid: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
 
@@ -71,7 +107,7 @@ class RowVersion(Base):
     #: the first primary-key column of the row (``derived_id`` for trade_derivations)
     row_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     operation: Mapped[str] = mapped_column(sa.String(6))
-    old_row: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    old_row: Mapped[Any] = mapped_column(JsonDocument())
 
     __table_args__ = (
         sa.CheckConstraint("operation IN ('update', 'delete')", name="operation"),

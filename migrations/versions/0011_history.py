@@ -100,7 +100,7 @@ def sqlite_trigger_sql(table: str, columns: Sequence[str], key: Sequence[str]) -
     the row); the stamping update itself changes only ``changeset_id``, so it keeps none.
     """
     values = [c for c in columns if c != "changeset_id"]
-    old_row = "json_object(" + ", ".join(f"'{c}', OLD.\"{c}\"" for c in columns) + ")"
+    old_row = _sqlite_json_text(table, columns)
     changed = " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in values)
 
     def keep(operation: str) -> str:
@@ -123,6 +123,25 @@ def sqlite_trigger_sql(table: str, columns: Sequence[str], key: Sequence[str]) -
         f"UPDATE {table} SET changeset_id = {_NEWEST} WHERE rowid = NEW.rowid; END",
         f"CREATE TRIGGER history_{table}_delete AFTER DELETE ON {table} BEGIN {keep('delete')} END",
     ]
+
+
+def _sqlite_json_text(table: str, columns: Sequence[str]) -> str:
+    """SQL for the OLD row as JSON text in the form ``json.dumps`` and PostgreSQL's JSONB print
+    (``{"a": 1, "b": "x"}``), so versions read alike whichever backend kept them; a JSON column
+    is embedded as the JSON it holds."""
+    json_columns = {
+        c["name"]
+        for c in sa.inspect(op.get_bind()).get_columns(table)
+        if isinstance(c["type"], sa.JSON)
+    }
+    parts = []
+    for n, column in enumerate(columns):
+        value = f'OLD."{column}"'
+        rendered = (
+            f"coalesce({value}, 'null')" if column in json_columns else f"json_quote({value})"
+        )
+        parts.append(f"'{', ' if n else ''}\"{column}\": ' || {rendered}")
+    return "('{' || " + " || ".join(parts) + " || '}')"
 
 
 def _drop_sqlite_triggers(table: str) -> None:
@@ -287,18 +306,24 @@ def _revoke_writes(tables: Sequence[str]) -> None:
 
 
 def _views(dialect: str) -> dict[str, str]:
+    """The documented views, alike on both backends: times as ISO text in UTC to the second,
+    JSON as text."""
     if dialect == "postgresql":
+        at = """to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
         slug = "v.old_row ->> 'slug'"
+        files, counts, old_row = "c.files::text", "c.counts::text", "v.old_row::text"
     else:
+        at = "strftime('%Y-%m-%dT%H:%M:%SZ', c.at)"
         slug = "json_extract(v.old_row, '$.slug')"
+        files, counts, old_row = "c.files", "c.counts", "v.old_row"
     return {
-        "v_changesets": """
-    SELECT c.id, c.at, c.db_user, c.command, c.files, c.counts,
+        "v_changesets": f"""
+    SELECT c.id, {at} AS at, c.db_user, c.command, {files} AS files, {counts} AS counts,
            (SELECT count(*) FROM row_versions v WHERE v.changeset_id = c.id) AS versions
     FROM changesets c""",
         "v_history": f"""
-    SELECT v.id AS version_id, v.changeset_id, c.at, c.db_user, c.command,
-           v.table_name, v.row_id, {slug} AS slug, v.operation, v.old_row
+    SELECT v.id, v.changeset_id, {at} AS at, c.db_user, c.command,
+           v.table_name, v.row_id, {slug} AS slug, v.operation, {old_row} AS old_row
     FROM row_versions v
     JOIN changesets c ON c.id = v.changeset_id""",
     }
