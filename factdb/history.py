@@ -121,10 +121,17 @@ def _plain_counts(counts: Mapping[str, Any]) -> dict[str, dict[str, int]]:
 
 def close_changeset(conn: Connection, changeset: OpenChangeset, counts: Mapping[str, Any]) -> None:
     """Record the command's counts per table (``{table: {inserted, updated, deleted}}`` or
-    objects with those fields); tables where nothing changed are left out."""
+    objects with those fields); tables where nothing changed are left out, and a command that
+    changed nothing leaves no changeset."""
     plain = json.dumps(_plain_counts(counts))
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT factdb_close_changeset(CAST(:c AS jsonb))"), {"c": plain})
+        return
+    if plain == "{}" and not conn.scalar(
+        sa.text("SELECT count(*) FROM row_versions WHERE changeset_id = :id"), {"id": changeset.id}
+    ):
+        # a command that changed nothing leaves no changeset
+        conn.execute(sa.text("DELETE FROM changesets WHERE id = :id"), {"id": changeset.id})
         return
     conn.execute(
         sa.text("UPDATE changesets SET counts = :c WHERE id = :id"),

@@ -104,8 +104,12 @@ def sqlite_trigger_sql(table: str, columns: Sequence[str], key: Sequence[str]) -
     changed = " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in values)
 
     def keep(operation: str) -> str:
-        # a row this same changeset wrote before was never seen by anyone: no version of it
+        # a row this same changeset wrote before was never seen by anyone: no version of it;
+        # a direct SQL write into a database that has no changeset yet gets one
         return (
+            "INSERT INTO changesets (at, db_user, command, files, counts) "
+            "SELECT strftime('%Y-%m-%d %H:%M:%S', 'now') || '.000000', 'unknown', 'sql', "
+            "'[]', '{}' WHERE NOT EXISTS (SELECT 1 FROM changesets); "
             "INSERT INTO row_versions (changeset_id, table_name, row_id, operation, old_row) "
             f"SELECT {_NEWEST}, '{table}', OLD.\"{key[0]}\", '{operation}', {old_row} "
             f"WHERE OLD.changeset_id IS NOT {_NEWEST};"
@@ -192,6 +196,13 @@ RETURNS bigint LANGUAGE plpgsql {definer} AS $$
 DECLARE
     found_id bigint := factdb_changeset();
 BEGIN
+    -- a command that changed nothing leaves no changeset
+    IF p_counts = '{{}}'::jsonb
+       AND NOT EXISTS (SELECT FROM row_versions WHERE changeset_id = found_id) THEN
+        DELETE FROM changesets WHERE id = found_id;
+        PERFORM set_config('{SETTING}', '', true);
+        RETURN NULL;
+    END IF;
     UPDATE changesets SET counts = p_counts WHERE id = found_id;
     RETURN found_id;
 END $$""",
