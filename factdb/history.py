@@ -25,9 +25,6 @@ from sqlalchemy.engine import Connection
 
 from factdb.errors import InvalidOption, NotFound
 
-#: SQLite: tables whose inserted rows are stamped with the changeset in one pass when it closes
-#: (revision 0011's ``STAMPED_AFTER_BULK``; a test keeps the two equal)
-STAMPED_AFTER_BULK: tuple[str, ...] = ("trade_flows",)
 #: tables whose rows have a slug that ``history SLUG`` finds, in the order they are looked in
 SLUGGED_TABLES: tuple[str, ...] = (
     "entities",
@@ -44,7 +41,7 @@ class OpenChangeset:
     """The changeset of the current transaction, as ``close_changeset`` needs it."""
 
     id: int
-    #: SQLite: the largest rowid of each bulk-stamped table before the command wrote
+    #: SQLite: each tracked table's largest rowid before the command wrote
     marks: dict[str, int] = field(default_factory=dict)
 
 
@@ -86,8 +83,14 @@ def open_changeset(
             {"command": command, "files": json.dumps(entries)},
         ).scalar_one()
         return OpenChangeset(int(found))
-    from factdb.models import Changeset
+    from factdb.models import HISTORY_TABLES, Changeset
 
+    # New rows are stamped when the changeset closes; until then the triggers read these marks
+    # to tell a row this changeset inserted (no version kept) from an older one.
+    marks = {
+        table: int(conn.scalar(sa.text(f"SELECT coalesce(max(rowid), 0) FROM {table}")) or 0)
+        for table in HISTORY_TABLES
+    }
     # through the model, so times and JSON are stored as every other factdb write stores them
     found = conn.execute(
         sa.insert(Changeset)
@@ -96,14 +99,10 @@ def open_changeset(
             db_user=_os_user(),
             command=command,
             files=entries,
-            counts={},
+            counts={"_marks": marks},
         )
         .returning(Changeset.id)
     ).scalar_one()
-    marks = {
-        table: int(conn.scalar(sa.text(f"SELECT coalesce(max(rowid), 0) FROM {table}")) or 0)
-        for table in STAMPED_AFTER_BULK
-    }
     return OpenChangeset(int(found), marks)
 
 

@@ -13,9 +13,13 @@ JSON, with its changeset. The database keeps them itself:
   The functions that write history are SECURITY DEFINER with a fixed search_path, and the writer
   may only read ``changesets`` and ``row_versions``: it can neither forge nor erase history.
   TRUNCATE of a tracked table is refused by a trigger (it would bypass the history).
-- SQLite: row-level AFTER INSERT / UPDATE / DELETE triggers (SQLite-specific branch), with the
+- SQLite: row-level AFTER UPDATE / DELETE triggers (SQLite-specific branch), with the
   changeset being the newest one (SQLite has one writer at a time and factdb inserts its
-  changeset first in the same transaction). The json_object of the OLD row names each column,
+  changeset first in the same transaction). New rows are stamped by factdb in one pass per
+  table when it closes the changeset (a trigger per row would cost the bulk import a third of
+  its speed, and its UPDATE would index searched rows twice); while the changeset is open its
+  ``counts`` hold ``_marks``, each table's largest rowid before the command wrote, so a row
+  the same changeset inserted keeps no version when it is updated. The json_object of the OLD row names each column,
   reflected at upgrade time: a later revision that adds a column to a tracked table must call
   ``restore_history_triggers(table)`` afterwards (see below); so must one that rebuilds a
   tracked table on SQLite, which drops its triggers.
@@ -57,10 +61,6 @@ HISTORY_TABLES: tuple[str, ...] = (
     "relations",
     "evidence",
 )
-
-#: SQLite: tables whose inserted rows factdb stamps in one pass when it closes the changeset,
-#: not by a trigger per row (that would cost the bulk import a third of its speed)
-STAMPED_AFTER_BULK: tuple[str, ...] = ("trade_flows",)
 
 #: the session setting (PostgreSQL) that carries the transaction's changeset id
 SETTING = "factdb_history.changeset"
@@ -112,16 +112,12 @@ def sqlite_trigger_sql(table: str, columns: Sequence[str], key: Sequence[str]) -
             "'[]', '{}' WHERE NOT EXISTS (SELECT 1 FROM changesets); "
             "INSERT INTO row_versions (changeset_id, table_name, row_id, operation, old_row) "
             f"SELECT {_NEWEST}, '{table}', OLD.\"{key[0]}\", '{operation}', {old_row} "
-            f"WHERE OLD.changeset_id IS NOT {_NEWEST};"
+            f"WHERE OLD.changeset_id IS NOT {_NEWEST} AND NOT (OLD.changeset_id IS NULL "
+            f"AND OLD.rowid > coalesce(json_extract((SELECT counts FROM changesets "
+            f"WHERE id = {_NEWEST}), '$._marks.{table}'), 9223372036854775807));"
         )
 
-    stamp_inserts = [
-        f"CREATE TRIGGER history_{table}_insert AFTER INSERT ON {table} "
-        f"WHEN NEW.changeset_id IS NULL BEGIN "
-        f"UPDATE {table} SET changeset_id = {_NEWEST} WHERE rowid = NEW.rowid; END"
-    ]
     return [
-        *([] if table in STAMPED_AFTER_BULK else stamp_inserts),
         f"CREATE TRIGGER history_{table}_update AFTER UPDATE ON {table} WHEN {changed} BEGIN "
         f"{keep('update')} "
         f"UPDATE {table} SET changeset_id = {_NEWEST} WHERE rowid = NEW.rowid; END",
@@ -149,7 +145,7 @@ def _sqlite_json_text(table: str, columns: Sequence[str]) -> str:
 
 
 def _drop_sqlite_triggers(table: str) -> None:
-    for event in ("insert", "update", "delete"):
+    for event in ("update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS history_{table}_{event}")
 
 
