@@ -50,6 +50,9 @@ TABLES = {
     "or witness",
     "evidence": "a quote in a source that states one fact (or, with `field`, one part of it), "
     "with its character span",
+    "changesets": "one write transaction: when, which database user, which command, the files "
+    "and their sha256, counts per table",
+    "row_versions": "the previous version of a row that a changeset updated or deleted, as JSON",
 }
 
 #: view -> (what one row is, its stable columns as docs/sql.md lists them) ("The views")
@@ -132,6 +135,13 @@ VIEWS: dict[str, tuple[str, str]] = {
             "id, slug, kind, title, description, count, count_qualifier, signed_on, "
             "signed_precision, event_slug, event, signatories, parties, inferred, declared_by"
         ),
+    "v_changesets": (
+        "a changeset: one write to the database",
+        "id, at, db_user, command, files, counts, versions",
+    ),
+    "v_history": (
+        "a previous version of a row, with the changeset that replaced or deleted it",
+        ("id, changeset_id, at, db_user, command, table_name, row_id, slug, operation, old_row"),
     ),
 }
 

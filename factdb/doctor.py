@@ -18,6 +18,7 @@ from factdb.db import connect
 from factdb.errors import DatabaseMissing, IntegrityProblems, NotMigrated
 from factdb.roles import (
     ADVISORY_LOCK_FUNCTIONS,
+    HISTORY_LOG_TABLES,
     KINDS,
     LARGE_OBJECT_FUNCTIONS,
     VERSION_TABLE,
@@ -309,13 +310,14 @@ def _table_findings(conn: Connection, names: RoleNames) -> list[Finding]:
         if kind == "v":
             continue
         granted = dict(zip(("SELECT", *_WRITES), writer, strict=True))
-        if table == VERSION_TABLE:
+        if table == VERSION_TABLE or table in HISTORY_LOG_TABLES:
             extra = [p for p in _WRITES if granted[p]]
             if extra:
+                what = "the migration state" if table == VERSION_TABLE else "the history"
                 findings.append(
                     Finding(
                         "grant",
-                        f"{names.writer} may {', '.join(extra)} {table}, the migration state; "
+                        f"{names.writer} may {', '.join(extra)} {table}, {what}; "
                         "run `factdb db roles`",
                     )
                 )

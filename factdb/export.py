@@ -100,6 +100,8 @@ COLUMN_KINDS: dict[str, dict[str, ColumnKind]] = {
         "base_date": _K.DATE,
     },
     "v_documents": {"id": _K.INTEGER, "count": _K.INTEGER, "signed_on": _K.DATE},
+    "v_changesets": {"id": _K.INTEGER, "versions": _K.INTEGER},
+    "v_history": {"id": _K.INTEGER, "changeset_id": _K.INTEGER, "row_id": _K.INTEGER},
 }
 
 

@@ -59,6 +59,9 @@ ADVISORY_LOCK_FUNCTIONS = tuple(
     for args in ("bigint", "integer, integer")
 )
 VERSION_TABLE = "alembic_version"
+#: the history (revision 0011): only the database's SECURITY DEFINER functions write it, so the
+#: writer can neither forge nor erase it; everyone reads it
+HISTORY_LOG_TABLES = ("changesets", "row_versions")
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,18 @@ def roles_sql(database: str, names: RoleNames = RoleNames(), schema: str = "publ
         f"GRANT SELECT ON TABLES TO {reader}",
         # Only migrations, run as the owner, move the migration state.
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {version} FROM PUBLIC, {writer}, {reader}",
+        # Only the history functions write the history; they run as its owner.
+        "DO $$ BEGIN IF to_regclass("
+        f"{_literal(schema + '.' + HISTORY_LOG_TABLES[0])}) IS NOT NULL THEN "
+        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON "
+        + ", ".join(f"{sch}.{quote_identifier(t)}" for t in HISTORY_LOG_TABLES)
+        + f" FROM PUBLIC, {writer}, {reader}; END IF; END $$",
+        "DO $$ DECLARE r record; BEGIN "
+        "FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p "
+        "JOIN pg_namespace n ON n.oid = p.pronamespace "
+        f"WHERE n.nspname = {_literal(schema)} AND p.proname LIKE 'factdb\\_%' "
+        "LOOP EXECUTE format('ALTER FUNCTION %s OWNER TO %I', r.f, "
+        f"{_literal(names.owner)}); END LOOP; END $$",
     ]
     for function in LARGE_OBJECT_FUNCTIONS:
         statements += [

@@ -184,6 +184,27 @@ VIEW_COLUMNS: dict[str, dict[str, str]] = {
         "kind": "article, official_statement, statistics_dataset, press_release, ...",
         "title": "title of the source",
     },
+    "v_changesets": {
+        "id": "the changeset's number; `factdb changes --since` it lists the later ones",
+        "at": "when the write began, ISO text in UTC",
+        "db_user": "the database login that wrote (SQLite: the operating-system user)",
+        "command": "factdb seed, factdb import comtrade, or sql for a write made directly in SQL",
+        "files": "the files written from, with their sha256 (JSON)",
+        "counts": "rows inserted, updated and deleted per table, as the command counted (JSON)",
+        "versions": "how many previous versions of rows this changeset kept",
+    },
+    "v_history": {
+        "id": "the kept version's number",
+        "changeset_id": "the changeset that replaced or deleted this version",
+        "at": "when that changeset's write began, ISO text in UTC",
+        "db_user": "the database login of that changeset",
+        "command": "the command of that changeset",
+        "table_name": "the table the row is in",
+        "row_id": "the row's id in its table",
+        "slug": "the row's slug, where its table has one",
+        "operation": "update (a later version replaced it) or delete",
+        "old_row": "the row as it was, every column by name (JSON; money in cents)",
+    },
 }
 
 #: view -> columns offered as facets (the filters an analyst starts from)

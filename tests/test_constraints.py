@@ -95,6 +95,23 @@ VALID: dict[str, dict[str, Any]] = {
         "verbatim": True,
         "event_id": 1,
     },
+    "changesets": {
+        "id": 100,
+        "at": dt.datetime(2026, 11, 28, tzinfo=dt.UTC),
+        "db_user": "u",
+        "command": "factdb seed",
+        "files": "[]",
+        "counts": "{}",
+        "txid": 5,
+    },
+    "row_versions": {
+        "id": 100,
+        "changeset_id": 100,
+        "table_name": "entities",
+        "row_id": 1,
+        "operation": "update",
+        "old_row": "{}",
+    },
 }
 
 # (constraint, table, changes to the valid row)
@@ -486,6 +503,9 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "evidence",
         {"fingerprint": "a" * 64, "event_id": None, "document_id": 77},
     ),
+    ("uq_changesets_txid", "changesets", {"id": 101}),
+    ("ck_row_versions_operation", "row_versions", {"id": 101, "operation": "insert"}),
+    ("fk_row_versions_changeset_id_changesets", "row_versions", {"id": 101, "changeset_id": 77}),
 ]
 
 
@@ -534,6 +554,8 @@ def _insert_valid(conn: Connection) -> None:
         "entity_declarations",
         "entity_alias_declarations",
         "entity_identifier_declarations",
+        "changesets",
+        "row_versions",
     ):
         conn.execute(T[name].insert().values(VALID[name]))
 

@@ -48,7 +48,8 @@ def add_statements(engine: Engine) -> None:
 
 
 def add_big_trade_row(engine: Engine) -> None:
-    """A figure with bounds and an as-of date, larger than the seeds' figures."""
+    """A figure with bounds and an as-of date, larger than the seeds' figures; then its
+    method is set by a second write, so the history holds a previous version."""
     with engine.begin() as conn:
         ids = conn.execute(
             sa.text("SELECT id FROM entities WHERE slug IN ('bulgaria', 'japan') ORDER BY slug")
@@ -70,6 +71,8 @@ def add_big_trade_row(engine: Engine) -> None:
                 "as_of": dt.date(2031, 2, 3),
             },
         )
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE trade_flows SET method = 'stated' WHERE series = 'test'"))
 
 
 def canonical(view: str, column: str, value: Any) -> Any:

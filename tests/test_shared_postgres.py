@@ -583,3 +583,58 @@ def test_eight_concurrent_loaders_equal_one_sequential_load(
     finally:
         drop_pg_database(pg_admin_url, concurrent_url)
         drop_pg_database(pg_admin_url, sequential_url)
+
+
+def test_a_writers_direct_sql_is_recorded_and_history_cannot_be_forged(
+    shared: Engine, pg_url: str, new_user: Callable[..., str]
+) -> None:
+    from factdb.factfiles.loader import load
+    from factdb.history import changes, history
+
+    name = new_user("writer")
+    writer = as_user(pg_url, name)
+    load(writer)
+    with writer.begin() as conn:
+        # pointing the transaction at the load's changeset does not file the change under it
+        conn.exec_driver_sql("SELECT set_config('factdb_history.changeset', '1', true)")
+        conn.exec_driver_sql("UPDATE entities SET name = 'Nippon' WHERE slug = 'japan'")
+        conn.exec_driver_sql("UPDATE entities SET name = name WHERE slug = 'bulgaria'")
+    with writer.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM entity_aliases WHERE name = 'Republic of Bulgaria'")
+    with writer.connect() as conn:
+        listed = changes(conn)
+        versions = history(conn, "japan")
+    assert [(c.command, c.db_user) for c in listed] == [
+        ("factdb seed", name),
+        ("sql", name),
+        ("sql", name),
+    ]
+    assert listed[1].versions == {"entities": {"update": 1}}, "a no-op update keeps nothing"
+    assert listed[2].versions == {"entity_aliases": {"delete": 1}}
+    assert [(v.state, v.values["name"], v.made_by) for v in versions] == [
+        ("current", "Nippon", listed[1].id),
+        ("replaced", "Japan", listed[0].id),
+    ]
+    # the writer reads the history but can neither write, erase nor truncate it, nor a table,
+    # also after the roles are set up again (which grants the writer every table)
+    create_roles(shared)
+    allowed = refused(
+        writer,
+        [
+            "INSERT INTO changesets (at, db_user, command, files, counts) "
+            "VALUES (now(), 'x', 'x', '[]', '{}')",
+            "UPDATE changesets SET db_user = 'someone else'",
+            "DELETE FROM row_versions",
+            "UPDATE row_versions SET old_row = '{}'",
+            "TRUNCATE row_versions",
+            "TRUNCATE entities CASCADE",
+        ],
+    )
+    assert allowed == []
+    # even the owner's TRUNCATE is refused: it would bypass the history
+    with (
+        pytest.raises(sa.exc.DBAPIError, match="would bypass its history"),
+        shared.begin() as conn,
+    ):
+        conn.exec_driver_sql("TRUNCATE trade_derivations")
+    assert messages(shared) == []

@@ -120,3 +120,13 @@ def test_v_evidence_spans_match_the_text(seeded: Engine) -> None:
     assert any(
         r.fact_slug == "bulgaria-japan-business-forum-2025/rumen-radev/speaker" for r in rows
     )
+
+
+def test_the_history_views_give_json_text_on_both_backends(seeded: Engine) -> None:
+    import json
+
+    row = one(seeded, "SELECT id, command, files, counts, versions FROM v_changesets")
+    assert (row.id, row.command, row.versions) == (1, "factdb seed", 0)
+    assert json.loads(row.counts)["entities"]["inserted"] == 42
+    assert all(len(f["sha256"]) == 64 for f in json.loads(row.files))
+    assert one(seeded, "SELECT count(*) FROM v_history")[0] == 0

@@ -13,6 +13,7 @@ import typer
 from factdb import __version__
 from factdb.cli import catalog, check, db, imports, query, report, seed, serve
 from factdb.cli import export as export_cli
+from factdb.cli import history as history_cli
 from factdb.cli._common import DbOption, new_app
 from factdb.config import DEBUG, GLOBAL_DB
 
@@ -34,6 +35,8 @@ app.command("tables")(catalog.tables)
 app.command("serve")(serve.serve)
 app.command("export")(export_cli.export)
 app.command("snapshot")(export_cli.snapshot)
+app.command("history")(history_cli.history)
+app.command("changes")(history_cli.changes)
 
 
 def _version(value: bool) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from factdb.comtrade.reader import FileDigests, ParsedRow, RowProblem, file_digests, read_rows
 from factdb.db import connect, is_busy_error
 from factdb.errors import ImportFailed, Interrupted, InvalidOption, PermissionDenied
+from factdb.history import close_changeset, open_changeset
 from factdb.models import Entity, EntityIdentifier, IdentifierScheme, Source, TradeFlow
 from factdb.schema_version import require_head
 from factdb.vocabulary import COMTRADE_SERIES
@@ -389,6 +390,8 @@ def _import_once(
             report.source, report.imported_as = existing.slug, existing.file_name
             report.rows = report.unchanged = int(existing.row_count or 0)
             return report
+        digest = [{"path": str(path), "sha256": sha256}]
+        changeset = open_changeset(conn, "factdb import comtrade", digests=digest)
         source_id = conn.execute(
             sa.insert(Source)
             .values(
@@ -455,6 +458,9 @@ def _import_once(
         report.skipped = problems
         report.skipped_count = bad
         conn.execute(sa.update(Source).where(Source.id == source_id).values(row_count=total))
+        trade = {"inserted": report.inserted, "updated": report.updated}
+        counts = {"sources": {"inserted": 1}, "entities": {"inserted": codes.created}}
+        close_changeset(conn, changeset, {**counts, "trade_flows": trade})
     return report
 
 
@@ -626,9 +632,13 @@ def _sqlite_executemany(
             except sqlite3.IntegrityError:
                 if sql is upsert:
                     raise
+                # the rows written before the key that repeats (an INSERT fires no trigger)
+                changed += raw.total_changes - before
                 sql = upsert
                 cursor.executemany(sql, chunk)
-            changed += raw.total_changes - before
+            # the upsert's own changes, not the history its triggers keep (which
+            # total_changes would count)
+            changed += cursor.rowcount if sql is upsert else raw.total_changes - before
             total += len(chunk)
             if progress:
                 progress(total)

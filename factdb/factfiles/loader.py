@@ -25,6 +25,7 @@ from factdb.factfiles.validate import (
     resolve,
 )
 from factdb.factfiles.writer import TABLE_ORDER, LoadReport, Writer
+from factdb.history import close_changeset, open_changeset
 from factdb.schema_version import require_head
 
 __all__ = ["TABLE_ORDER", "LoadReport", "bundled_seeds", "load"]
@@ -87,7 +88,9 @@ def load(
                     if plan is None:
                         raise FactFileError([str(p) for p in problems])
                     report = LoadReport(files, dry_run=dry_run)
+                    changeset = open_changeset(conn, "factdb seed", files)
                     Writer(conn, plan, report).write()
+                    close_changeset(conn, changeset, report.tables)
                     if dry_run:
                         tx.rollback()
                 return report

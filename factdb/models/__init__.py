@@ -5,6 +5,7 @@ from factdb.models.documents import Document, DocumentSignatory
 from factdb.models.entities import Entity, EntityAlias, EntityIdentifier, Role
 from factdb.models.events import Event, EventParticipant
 from factdb.models.evidence import FACT_COLUMNS, Evidence
+from factdb.models.history import HISTORY_TABLES, Changeset, RowVersion
 from factdb.models.quantities import Quantity
 from factdb.models.relations import Relation
 from factdb.models.sources import Source
@@ -34,8 +35,10 @@ metadata = Base.metadata
 
 __all__ = [
     "FACT_COLUMNS",
+    "HISTORY_TABLES",
     "TOTAL_COMMODITY",
     "Base",
+    "Changeset",
     "CountQualifier",
     "Document",
     "DocumentKind",
@@ -60,6 +63,7 @@ __all__ = [
     "Rank",
     "Relation",
     "Role",
+    "RowVersion",
     "SignatoryRole",
     "Source",
     "SourceKind",
