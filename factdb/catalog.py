@@ -135,6 +135,7 @@ VIEWS: dict[str, tuple[str, str]] = {
             "id, slug, kind, title, description, count, count_qualifier, signed_on, "
             "signed_precision, event_slug, event, signatories, parties, inferred, declared_by"
         ),
+    ),
     "v_changesets": (
         "a changeset: one write to the database",
         "id, at, db_user, command, files, counts, versions",
