@@ -19,7 +19,9 @@ def _facts(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as conn:
         for table in FACT_TABLES:
             columns = [
-                c["name"] for c in sa.inspect(conn).get_columns(table) if c["name"] != "inferred"
+                c["name"]
+                for c in sa.inspect(conn).get_columns(table)
+                if c["name"] not in ("inferred", "changeset_id")
             ]
             rows = conn.execute(
                 sa.text(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id")
