@@ -40,7 +40,10 @@ SLUGGED_TABLES: tuple[str, ...] = (
 class OpenChangeset:
     """The changeset of the current transaction, as ``close_changeset`` needs it."""
 
-    id: int
+    command: str
+    files: list[dict[str, str]]
+    #: SQLite: the changeset's id (PostgreSQL: the first write's trigger makes it)
+    id: int | None = None
     #: SQLite: each tracked table's largest rowid before the command wrote
     marks: dict[str, int] = field(default_factory=dict)
 
@@ -78,11 +81,9 @@ def open_changeset(
     """
     entries = list(digests) if digests is not None else file_entries(files)
     if conn.dialect.name == "postgresql":
-        found = conn.execute(
-            sa.text("SELECT factdb_open_changeset(:command, CAST(:files AS jsonb))"),
-            {"command": command, "files": json.dumps(entries)},
-        ).scalar_one()
-        return OpenChangeset(int(found))
+        # The first write's statement trigger opens the transaction's changeset; it is named
+        # when it closes, so a user who may not write is refused by the command's own write.
+        return OpenChangeset(command, entries)
     from factdb.models import HISTORY_TABLES, Changeset
 
     # New rows are stamped when the changeset closes; until then the triggers read these marks
@@ -103,7 +104,7 @@ def open_changeset(
         )
         .returning(Changeset.id)
     ).scalar_one()
-    return OpenChangeset(int(found), marks)
+    return OpenChangeset(command, entries, int(found), marks)
 
 
 def _plain_counts(counts: Mapping[str, Any]) -> dict[str, dict[str, int]]:
@@ -124,6 +125,10 @@ def close_changeset(conn: Connection, changeset: OpenChangeset, counts: Mapping[
     changed nothing leaves no changeset."""
     plain = json.dumps(_plain_counts(counts))
     if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT factdb_open_changeset(:command, CAST(:files AS jsonb))"),
+            {"command": changeset.command, "files": json.dumps(changeset.files)},
+        )
         conn.execute(sa.text("SELECT factdb_close_changeset(CAST(:c AS jsonb))"), {"c": plain})
         return
     if plain == "{}" and not conn.scalar(
