@@ -245,7 +245,7 @@ def test_inferred_makes_it_pass_and_reports_show_it(
     with seeded.connect() as conn:
         brief = briefing(conn)
     reason = "from the company's own filing"
-    trade_lines = [line for line in brief.sections["trade"] if "95,000,000.00" in line.text]
+    trade_lines = [line for line in brief.sections["trade"] if "95" in line.text]
     assert len(trade_lines) == 1
     assert trade_lines[0].text.endswith(f"(inferred: {reason})")
     assert trade_lines[0].data["inferred"] == reason
