@@ -610,7 +610,11 @@ def test_a_writers_direct_sql_is_recorded_and_history_cannot_be_forged(
         ("sql", name),
     ]
     assert listed[1].versions == {"entities": {"update": 1}}, "a no-op update keeps nothing"
-    assert listed[2].versions == {"entity_aliases": {"delete": 1}}
+    # the alias goes with the record of which source declared it (a cascade, kept too)
+    assert listed[2].versions == {
+        "entity_aliases": {"delete": 1},
+        "entity_alias_declarations": {"delete": 1},
+    }
     assert [(v.state, v.values["name"], v.made_by) for v in versions] == [
         ("current", "Nippon", listed[1].id),
         ("replaced", "Japan", listed[0].id),
