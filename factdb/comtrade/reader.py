@@ -387,6 +387,8 @@ def _rows(
     periods: dict[Any, tuple[int, int, int, str]] = {}
     codes: dict[str, str] = {}
     commodities: dict[str, str] = {}
+    # bound once: clearing a full cache keeps the same dict, so these stay valid
+    known_period, known_code, known_commodity = periods.get, codes.get, commodities.get
     new_row = tuple.__new__
     for record in reader:
         line = reader.line_num  # the physical line, right across quoted newlines
@@ -398,7 +400,7 @@ def _rows(
         column = year_column
         try:
             key = period_key(record)
-            period = periods.get(key)
+            period = known_period(key)
             if period is None:
                 # parsed once per distinct raw year, month, period, freq and flow
                 raw = record[i_year]
@@ -423,19 +425,19 @@ def _rows(
             year, month, months, flow = period
             column = rc_column
             raw = record[i_rc]
-            reporter = codes.get(raw)
+            reporter = known_code(raw)
             if reporter is None:
                 reporter = _cached(codes, raw, _code(raw))
             column = pc_column
             raw = record[i_pc]
-            partner = codes.get(raw)
+            partner = known_code(raw)
             if partner is None:
                 partner = _cached(codes, raw, _code(raw))
             if partner == reporter:
                 raise ValueError("the partner is the reporter itself")
             column = cmd_column
             raw = record[i_cmd]
-            commodity = commodities.get(raw)
+            commodity = known_commodity(raw)
             if commodity is None:
                 commodity = raw.strip().upper() or TOTAL_COMMODITY
                 if len(commodity) > MAX_CODE:
