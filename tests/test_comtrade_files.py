@@ -493,3 +493,37 @@ def test_without_a_year_column_the_period_gives_the_year(tmp_path: Path) -> None
     ]
     [bad] = parse(tmp_path, f"{header}\n202311,Sold,100,392,01,5\n")
     assert str(bad).endswith(": Trade Flow: unknown flow code 'Sold'")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 1 << 16])
+def test_remembered_periods_codes_and_commodities_read_as_the_first_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Each distinct raw period, flow, code and commodity is parsed once and then looked up; a
+    repeated bad value is a problem on every row, and a cache that fills up starts afresh."""
+    from factdb.comtrade import reader
+
+    monkeypatch.setattr(reader, "CACHE_LIMIT", limit)
+    header = "refYear,refMonth,flowCode,reporterCode,partnerCode,cmdCode,cmdDesc,primaryValue"
+    rows = parse(
+        tmp_path,
+        f"{header}\n"
+        "2023,52,X,100,392,TOTAL,,5\n"
+        "2023,3,M,0100,8,01,Live animals,1.5\n"
+        "2023,13,X,100,392,TOTAL,,5\n"
+        "2023,52,X,100,392,TOTAL,,12.34\n"
+        "2023,13,X,100,392,TOTAL,,5\n"
+        "2023,3,M,0100,8,01,,7\n"
+        "2023,52,Z,100,392,01,,5\n",
+    )
+    shown = [str(r).split(": ", 1)[1] if isinstance(r, reader.RowProblem) else r[1:] for r in rows]
+    assert shown == [
+        ("100", "", "", "392", "", "", 2023, 0, 12, "export", "TOTAL", None, 500),
+        ("100", "", "", "008", "", "", 2023, 3, 1, "import", "01", "Live animals", 150),
+        "refMonth: month 13 out of range",
+        ("100", "", "", "392", "", "", 2023, 0, 12, "export", "TOTAL", None, 1234),
+        "refMonth: month 13 out of range",
+        ("100", "", "", "008", "", "", 2023, 3, 1, "import", "01", None, 700),
+        "flowCode: unknown flow code 'Z'",
+    ]
+    assert [r.line for r in rows] == [2, 3, 4, 5, 6, 7, 8]

@@ -15,9 +15,10 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -60,6 +61,8 @@ _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: the delimiters a header line is tried with, the most frequent wins (ties: the first)
 DELIMITERS = ",\t;|"
+#: distinct raw values remembered per cache (periods, codes, commodities) before it starts afresh
+CACHE_LIMIT = 1 << 16
 
 
 class ParsedRow(NamedTuple):
@@ -344,6 +347,9 @@ def read_rows(
 def _rows(
     reader: Any, found: dict[str, tuple[int, str]], name: str
 ) -> Iterator[ParsedRow | RowProblem]:
+    """Parse each record; the loop runs once per row, so whatever repeats across rows (period
+    and flow, codes, commodities) is parsed once and looked up after that."""
+
     def index(field_name: str) -> int | None:
         return found[field_name][0] if field_name in found else None
 
@@ -352,9 +358,6 @@ def _rows(
 
     i_flow, i_rc = found["flow"][0], found["reporter_code"][0]
     i_pc, i_cmd, i_value = found["partner_code"][0], found["commodity_code"][0], found["value"][0]
-    i_ri, i_rn = index("reporter_iso"), index("reporter_name")
-    i_pi, i_pn = index("partner_iso"), index("partner_name")
-    i_cl = index("commodity_label")
     i_month, i_period, i_freq = index("month"), index("period"), index("freq")
     # Without a year column the year is the period's first four digits.
     year_from_period = "year" not in found
@@ -365,9 +368,28 @@ def _rows(
     rc_column, pc_column = header("reporter_code"), header("partner_code")
     cmd_column, label_column = header("commodity_code"), header("commodity_label")
     width = max(i for i, _ in found.values()) + 1
+    # the raw year, month, period, freq and flow fields of a record, in one C call: its key in
+    # ``periods``; a column read twice (the year from the period) is read once
+    key_columns = [i_year, i_month, i_period, i_freq, i_flow]
+    period_key = itemgetter(*dict.fromkeys(i for i in key_columns if i is not None))
+    texts = _getter(
+        [
+            index(field_name)
+            for field_name in (
+                "reporter_iso",
+                "reporter_name",
+                "partner_iso",
+                "partner_name",
+                "commodity_label",
+            )
+        ]
+    )
+    periods: dict[Any, tuple[int, int, int, str]] = {}
     codes: dict[str, str] = {}
     commodities: dict[str, str] = {}
-    months: dict[tuple[str, ...], int] = {}
+    # bound once: clearing a full cache keeps the same dict, so these stay valid
+    known_period, known_code, known_commodity = periods.get, codes.get, commodities.get
+    new_row = tuple.__new__
     for record in reader:
         line = reader.line_num  # the physical line, right across quoted newlines
         if len(record) < width:
@@ -377,67 +399,117 @@ def _rows(
             continue
         column = year_column
         try:
-            raw = record[i_year]
-            year = int(raw.strip()[:4] if year_from_period else raw)
-            if not 1900 <= year <= 2100:
-                raise ValueError(f"year {year} out of range")
-            column = month_column
-            month_key = (
-                record[i_freq] if i_freq is not None else "",
-                record[i_month] if i_month is not None else "",
-                record[i_period] if i_period is not None else "",
-                raw,
-            )
-            month = months.get(month_key)
-            if month is None:
-                month = months[month_key] = _month(*month_key[:3], year)
-            column = flow_column
-            flow = FLOWS.get(record[i_flow])
-            if flow is None:
-                flow = FLOW_NAMES.get(normalise(record[i_flow]))
-                if flow is None:
-                    raise ValueError(f"unknown flow code {record[i_flow]!r}")
+            key = period_key(record)
+            period = known_period(key)
+            if period is None:
+                # parsed once per distinct raw year, month, period, freq and flow
+                raw = record[i_year]
+                year = int(raw.strip()[:4] if year_from_period else raw)
+                if not 1900 <= year <= 2100:
+                    raise ValueError(f"year {year} out of range")
+                column = month_column
+                month = _month(
+                    record[i_freq] if i_freq is not None else "",
+                    record[i_month] if i_month is not None else "",
+                    record[i_period] if i_period is not None else "",
+                    year,
+                )
+                column = flow_column
+                raw = record[i_flow]
+                flow = FLOWS.get(raw) or FLOW_NAMES.get(normalise(raw), "")
+                if not flow:
+                    raise ValueError(f"unknown flow code {raw!r}")
+                if len(periods) >= CACHE_LIMIT:
+                    periods.clear()
+                period = periods[key] = (year, month, 12 if month == 0 else 1, flow)
+            year, month, months, flow = period
             column = rc_column
             raw = record[i_rc]
-            reporter = codes.get(raw) or codes.setdefault(raw, _code(raw))
+            reporter = known_code(raw)
+            if reporter is None:
+                reporter = _cached(codes, raw, _code(raw))
             column = pc_column
             raw = record[i_pc]
-            partner = codes.get(raw) or codes.setdefault(raw, _code(raw))
+            partner = known_code(raw)
+            if partner is None:
+                partner = _cached(codes, raw, _code(raw))
             if partner == reporter:
                 raise ValueError("the partner is the reporter itself")
             column = cmd_column
             raw = record[i_cmd]
-            commodity = commodities.get(raw)
+            commodity = known_commodity(raw)
             if commodity is None:
                 commodity = raw.strip().upper() or TOTAL_COMMODITY
                 if len(commodity) > MAX_CODE:
                     raise ValueError(f"commodity code longer than {MAX_CODE} characters")
-                commodities[raw] = commodity
-            label = (record[i_cl] or None) if i_cl is not None else None
+                _cached(commodities, raw, commodity)
+            reporter_iso, reporter_name, partner_iso, partner_name, text = texts(record)
+            label = text or None
             if label is not None and len(label) > MAX_LABEL:
                 column = label_column
                 raise ValueError(f"commodity label longer than {MAX_LABEL} characters")
             column = value_column
-            cents = parse_cents(record[i_value].strip())
+            raw = record[i_value]
+            # the common cases inline, as parse_cents reads them: whole dollars, or dollars
+            # and two decimals (up to 16 digits of dollars always fit in 64 bits of cents);
+            # isdecimal, not isdigit: "²" goes on to parse_cents and its message
+            if raw.isdecimal():
+                cents = int(raw) * 100 if len(raw) <= 16 else parse_cents(raw)
+            else:
+                digits = raw.replace(".", "", 1)
+                if raw[-3:-2] == "." and 3 <= len(digits) <= 18 and digits.isdecimal():
+                    cents = int(digits)
+                else:
+                    cents = parse_cents(raw.strip())
         except ValueError as exc:
             yield RowProblem(name, line, column, str(exc))
             continue
-        yield ParsedRow(
-            line,
-            reporter,
-            record[i_ri] if i_ri is not None else "",
-            record[i_rn] if i_rn is not None else "",
-            partner,
-            record[i_pi] if i_pi is not None else "",
-            record[i_pn] if i_pn is not None else "",
-            year,
-            month,
-            12 if month == 0 else 1,
-            flow,
-            commodity,
-            label,
-            cents,
+        # tuple.__new__ straight away: ParsedRow(...) would run a Python-level __new__ per row
+        yield new_row(
+            ParsedRow,
+            (
+                line,
+                reporter,
+                reporter_iso,
+                reporter_name,
+                partner,
+                partner_iso,
+                partner_name,
+                year,
+                month,
+                months,
+                flow,
+                commodity,
+                label,
+                cents,
+            ),
         )
+
+
+def _cached(cache: dict[str, str], raw: str, value: str) -> str:
+    """Remember ``value`` for ``raw``; a cache that has grown to CACHE_LIMIT starts afresh, so
+    a file of ever-new spellings cannot fill memory."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[raw] = value
+    return value
+
+
+def _getter(indexes: list[int | None]) -> Callable[[list[str]], tuple[str, ...]]:
+    """The fields at ``indexes`` of a record, "" where the column is absent (one C call when
+    every column is present)."""
+    if all(i is not None for i in indexes):
+        return itemgetter(*indexes)
+    present = itemgetter(*[i if i is not None else 0 for i in indexes])
+    absent = [n for n, i in enumerate(indexes) if i is None]
+
+    def fields(record: list[str]) -> tuple[str, ...]:
+        values = list(present(record))
+        for n in absent:
+            values[n] = ""
+        return tuple(values)
+
+    return fields
 
 
 def _code(text: str) -> str:
