@@ -31,9 +31,12 @@ class _Unknown(Exception):
 class PlainCoercion:
     """Coerce one parameter's values (or list of values) of a type in ``_LEAVES``."""
 
-    def __init__(self, leaf: type, many: bool) -> None:
+    def __init__(
+        self, leaf: type, many: bool, low: float | None = None, high: float | None = None
+    ) -> None:
         self.leaf = leaf
         self.many = many
+        self.low, self.high = low, high  # a number outside gets Typer's message
         self._typer: Any = None
 
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
@@ -53,22 +56,31 @@ class PlainCoercion:
     def _leaf(self, value: Any, param: Any, ctx: Any) -> Any:
         leaf = self.leaf
         if type(value) is leaf:
-            return _checked_path(value, param, ctx) if isinstance(value, Path) else value
+            if isinstance(value, Path):
+                return _checked_path(value, param, ctx)
+            return self._in_range(value) if leaf in (int, float) else value
         if not isinstance(value, str):
             if leaf is float and type(value) is int:
-                return float(value)
+                return self._in_range(float(value))
             raise _Unknown
         if leaf is str:
             return value
         if leaf is bool:
             raise _Unknown  # "yes", "0", "": Typer's rules
         if leaf is int and _INT.fullmatch(value):
-            return int(value)
+            return self._in_range(int(value))
         if leaf is float and _FLOAT.fullmatch(value):
-            return float(value)
+            return self._in_range(float(value))
         if leaf is Path and value:
             return _checked_path(Path(value), param, ctx)
         raise _Unknown
+
+    def _in_range(self, number: Any) -> Any:
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            raise _Unknown
+        return number
 
     def _typer_coercion(self, param: Any) -> Any:
         if self._typer is None:
@@ -94,14 +106,16 @@ def plain_coercion(param: Any) -> PlainCoercion | None:
         return None
     if info.parser is not None or getattr(info, "click_type", None) is not None:
         return None
-    if info.min is not None or info.max is not None or info.clamp:
+    if info.clamp:
         return None
     annotation = descriptor.annotation
     many = getattr(annotation, "__origin__", None) is list
     leaf = annotation.__args__[0] if many else annotation
     if leaf not in _LEAVES or (leaf is Path and info.path_type not in (None, Path)):
         return None
-    return PlainCoercion(leaf, many)
+    if (info.min is not None or info.max is not None) and leaf not in (int, float):
+        return None
+    return PlainCoercion(leaf, many, info.min, info.max)
 
 
 def install_in(command: Any) -> None:
