@@ -24,8 +24,8 @@ _FLOAT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
 _LEAVES = (str, int, float, bool, Path)
 
 
-class _Unknown(Exception):
-    """A value this module does not convert: Typer's coercion takes it."""
+#: what ``_leaf`` returns for a value this module does not convert: Typer's coercion takes it
+_UNKNOWN: Any = object()
 
 
 class PlainCoercion:
@@ -44,13 +44,14 @@ class PlainCoercion:
         multi = param.multiple or param.nargs == -1
         if value is None:
             return () if multi else None
-        try:
-            if self.many and isinstance(value, (list, tuple)) and multi:
-                return [self._leaf(item, param, ctx) for item in value]
-            if not self.many and not multi:
-                return self._leaf(value, param, ctx)
-        except _Unknown:
-            pass
+        if self.many and isinstance(value, (list, tuple)) and multi:
+            items = [self._leaf(item, param, ctx) for item in value]
+            if not any(item is _UNKNOWN for item in items):
+                return items
+        elif not self.many and not multi:
+            result = self._leaf(value, param, ctx)
+            if result is not _UNKNOWN:
+                return result
         return self._typer_coercion(param).coerce(value, param=param, ctx=ctx)
 
     def _leaf(self, value: Any, param: Any, ctx: Any) -> Any:
@@ -62,24 +63,24 @@ class PlainCoercion:
         if not isinstance(value, str):
             if leaf is float and type(value) is int:
                 return self._in_range(float(value))
-            raise _Unknown
+            return _UNKNOWN
         if leaf is str:
             return value
         if leaf is bool:
-            raise _Unknown  # "yes", "0", "": Typer's rules
+            return _UNKNOWN  # "yes", "0", "": Typer's rules
         if leaf is int and _INT.fullmatch(value):
             return self._in_range(int(value))
         if leaf is float and _FLOAT.fullmatch(value):
             return self._in_range(float(value))
         if leaf is Path and value:
             return _checked_path(Path(value), param, ctx)
-        raise _Unknown
+        return _UNKNOWN
 
     def _in_range(self, number: Any) -> Any:
         if (self.low is not None and number < self.low) or (
             self.high is not None and number > self.high
         ):
-            raise _Unknown
+            return _UNKNOWN
         return number
 
     def _typer_coercion(self, param: Any) -> Any:
