@@ -3,9 +3,9 @@
 Typer coerces every option value through a Pydantic ``TypeAdapter``; importing Pydantic
 costs a read command about a third of what importing ``sqlalchemy.orm`` does. factdb's options
 are plain strings, whole numbers, decimals and paths, so each parameter gets a coercion that
-converts those the way Typer does and hands anything else (a malformed number, bytes, a
-value from an environment variable) to Typer's own coercion, which then says what is wrong
-in Typer's words. It must not change what a value becomes, only how quickly.
+converts well-formed values the way Typer does and hands anything else (a malformed or
+out-of-range number, bytes, a flag given as text) to Typer's own coercion, which then says
+what is wrong in Typer's words. It must not change what a value becomes, only how quickly.
 
 It leans on Typer internals (``_runtime_param``, ``type_descriptor``); where those are absent
 it leaves the parameter to Typer, so a Typer upgrade makes commands slower, never wrong
@@ -22,8 +22,6 @@ _INT = re.compile(r"-?[0-9]{1,18}")
 _FLOAT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
 #: leaf types converted here; any other annotation stays with Typer
 _LEAVES = (str, int, float, bool, Path)
-
-
 #: what ``_leaf`` returns for a value this module does not convert: Typer's coercion takes it
 _UNKNOWN: Any = object()
 
