@@ -93,15 +93,6 @@ def test_sql_search_and_evidence_load_no_orm(readable: Engine, db_url: str, tmp_
     assert _under(loaded, "sqlalchemy.orm", "factdb.models", "factdb.factfiles") == []
 
 
-def test_a_report_builds_only_the_models_it_queries(
-    seeded: Engine, db_url: str, tmp_path: Path
-) -> None:
-    """Claims and the timeline query no trade table, so they build no trade model."""
-    loaded = _loaded([["report", "claims"], ["report", "timeline"]], db_url, tmp_path)
-    assert "factdb.models.relations" in loaded
-    assert _under(loaded, "factdb.models.trade") == []
-
-
 def _typer_params() -> list[Any]:
     found: list[Any] = []
 
