@@ -4,9 +4,9 @@
 - rendering (``render``, ``render_graph``, ``charts``) knows nothing of queries or the CLI;
 - the library (reports, factfiles, comtrade, sql, search, serve, export, ...) never imports the
   CLI or the rendering layer;
-- the pure base (``vocabulary``, ``factkinds``, ``errors``, ``config``, ``catalog``) imports
-  nothing but the standard library and each other when it is imported, so parsers and
-  ``--help`` stay light.
+- the pure base (``vocabulary``, ``factkinds``, ``errors``, ``config``, ``catalog``,
+  ``dates``) imports nothing but the standard library and each other when it is imported, so
+  parsers, option checks and ``--help`` stay light.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "factdb"
-PURE = {"vocabulary", "factkinds", "errors", "config", "catalog"}
+PURE = {"vocabulary", "factkinds", "errors", "config", "catalog", "dates"}
 RENDERING = {"render", "render_graph", "charts"}
 HEAVY = ("sqlalchemy", "alembic", "pydantic", "rich", "typer", "ruamel", "psycopg")
 

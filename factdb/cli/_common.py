@@ -15,6 +15,7 @@ import typer
 from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
+from factdb.cli._coerce import install_in as install_coercion
 from factdb.config import debug_enabled, redact, resolve_url
 from factdb.errors import FactdbError, Interrupted, PermissionDenied
 
@@ -120,7 +121,11 @@ class FactdbGroup(TyperGroup):
 
     def _name_metavars(self, command: Any) -> None:
         """Give every argument and valued option a metavar that reads as a word (FILE, YEAR)
-        where the command did not choose one; Typer would show ``<str>`` or ``{name}``."""
+        where the command did not choose one; Typer would show ``<str>`` or ``{name}``.
+
+        Each parameter also gets a coercion that needs no Pydantic (``factdb.cli._coerce``).
+        """
+        install_coercion(command)
         for param in getattr(command, "params", []):
             if param.param_type_name == "argument":
                 # Typer lists an argument as "FILES <list[Path]>"; its name is the word.

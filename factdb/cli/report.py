@@ -55,7 +55,7 @@ YearOption = Annotated[
 def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
-    from factdb.factfiles.schema import parse_partial_date
+    from factdb.dates import parse_partial_date
 
     try:
         parsed = parse_partial_date(value)

@@ -6,9 +6,7 @@ is an integer or quoted decimal text (never a float), and unknown keys are error
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from factdb.dates import PartialDate as PartialDate  # the loader names it from here
+from factdb.dates import parse_partial_date
 from factdb.factkinds import FACT_REF_PATTERN
 from factdb.vocabulary import (
     CountQualifier,
@@ -35,7 +35,6 @@ from factdb.vocabulary import (
     IdentifierScheme,
     Measure,
     ParticipantRole,
-    Precision,
     Predicate,
     QuantityKind,
     Rank,
@@ -58,50 +57,6 @@ Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 #: a reference to an entity: its slug, or one of its declared aliases
 EntityRef = Text
 FactRef = Annotated[str, StringConstraints(strict=True, pattern=FACT_REF_PATTERN)]
-
-
-@dataclass(frozen=True)
-class PartialDate:
-    """A date as precise as the source gives it."""
-
-    date: dt.date | None
-    precision: Precision
-
-    @property
-    def label(self) -> str:
-        if self.date is None:
-            return "undated"
-        return {
-            Precision.YEAR: f"{self.date:%Y}",
-            Precision.MONTH: f"{self.date:%B %Y}",
-        }.get(self.precision, self.date.isoformat())
-
-
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-def parse_partial_date(value: object) -> PartialDate:
-    """``2023`` / ``"2025-05"`` / ``2025-05-20`` -> a PartialDate with its precision."""
-    if isinstance(value, PartialDate):
-        return value
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return PartialDate(value, Precision.DAY)
-    if type(value) is int:
-        value = str(value)
-    if not isinstance(value, str):
-        raise ValueError("a date is YYYY, YYYY-MM or YYYY-MM-DD")
-    match = _DATE.match(value)
-    if not match:
-        raise ValueError("a date is YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = match.groups()
-    try:
-        if day:
-            return PartialDate(dt.date(int(year), int(month), int(day)), Precision.DAY)
-        if month:
-            return PartialDate(dt.date(int(year), int(month), 1), Precision.MONTH)
-    except ValueError as exc:
-        raise ValueError(f"not a calendar date: {exc}") from None
-    return PartialDate(dt.date(int(year), 1, 1), Precision.YEAR)
 
 
 DateField = Annotated[
