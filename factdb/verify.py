@@ -348,7 +348,8 @@ def _facts(conn: Connection, names: _Names) -> list[_Fact]:
             names=names.named("reporter", t.reporter_id) + names.named("partner", t.partner_id),
             amounts=[Amount("value", t.value, str(t.value_qualifier))]
             + [b for b in bounds if b.value is not None],
-            periods=[Period(t.year, t.month, t.months)],
+            # a target may have no year ("to $1 billion"): then there is no period to find
+            periods=[] if t.year is None else [Period(t.year, t.month, t.months)],
             currency=t.currency,
             status=str(t.status),
         )

@@ -292,3 +292,14 @@ def test_verify_names_a_missing_fact_file(seeded: Engine, db_url: str, tmp_path:
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert "nope.yaml: no such fact file or directory" in result.stderr
+
+
+def test_a_target_without_a_year_is_checked_without_a_period(seeded: Engine) -> None:
+    """A trade target may have no year ("to $1 billion"): verify checks its other values."""
+    corpus = Path(__file__).resolve().parent / "corpus"
+    load(seeded, [bundled_seeds(), corpus])
+    with seeded.connect() as conn:
+        undated = conn.scalar(sa.text("SELECT slug FROM trade_flows WHERE year IS NULL"))
+    assert undated is not None
+    _, problems = verify(seeded)
+    assert not [p for p in problems if f" {undated}:" in p and "period" in p]

@@ -448,6 +448,10 @@ def _import_once(
             "status": "final",
             "source_id": source_id,
         }
+        if changeset.id is not None:  # SQLite
+            # stamped as they are written, so closing the changeset has no row to stamp
+            # (PostgreSQL's column default reads the changeset of the transaction)
+            fixed["changeset_id"] = changeset.id
         changed, total = save_rows(
             conn, path, source_id, tuples(), progress, ROW_COLUMNS, fixed=fixed
         )
