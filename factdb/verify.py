@@ -149,18 +149,24 @@ def sentences(text: str) -> list[Sentence]:
     return out
 
 
+def _source_with_text(conn: Connection, source_slug: str) -> Any:
+    """The source's id and text; NotFound naming the known sources, or saying it has none."""
+    source = conn.execute(
+        sa.select(Source.id, Source.text).where(Source.slug == source_slug)
+    ).first()
+    if source is None:
+        known = list(conn.scalars(sa.select(Source.slug).order_by(Source.slug)))
+        raise NotFound(f"no source {source_slug!r}; known: {', '.join(known)}")
+    if source.text is None:
+        raise NotFound(f"source {source_slug!r} has no stored text to cover")
+    return source
+
+
 def uncovered_sentences(engine: Engine, source_slug: str) -> list[Sentence]:
     """The sentences of a source's text that no stored quote overlaps."""
     with connect(engine, read_only=True) as conn:
         require_head(conn)
-        source = conn.execute(
-            sa.select(Source.id, Source.text).where(Source.slug == source_slug)
-        ).first()
-        if source is None:
-            known = list(conn.scalars(sa.select(Source.slug).order_by(Source.slug)))
-            raise NotFound(f"no source {source_slug!r}; known: {', '.join(known)}")
-        if source.text is None:
-            raise NotFound(f"source {source_slug!r} has no stored text to cover")
+        source = _source_with_text(conn, source_slug)
         spans = conn.execute(
             sa.select(Evidence.quote_start, Evidence.quote_end).where(
                 Evidence.source_id == source.id, Evidence.quote_start.is_not(None)
@@ -466,14 +472,7 @@ def uncovered_values(engine: Engine, source_slug: str) -> list[UncoveredValue]:
     """
     with connect(engine, read_only=True) as conn:
         require_head(conn)
-        source = conn.execute(
-            sa.select(Source.id, Source.text).where(Source.slug == source_slug)
-        ).first()
-        if source is None:
-            known = list(conn.scalars(sa.select(Source.slug).order_by(Source.slug)))
-            raise NotFound(f"no source {source_slug!r}; known: {', '.join(known)}")
-        if source.text is None:
-            raise NotFound(f"source {source_slug!r} has no stored text to cover")
+        source = _source_with_text(conn, source_slug)
         facts = [
             f
             for f in _facts(conn, _Names(conn))
