@@ -37,7 +37,7 @@ COLUMNS = (
     "series, reporter_id, partner_id, year, month, months, flow, commodity_code, "
     "commodity_label, value, currency, value_qualifier, status, source_id, source_line"
 )
-KEY = "reporter_id, partner_id, year, month, months, flow, commodity_code, series"
+KEY = "reporter_id, partner_id, year, month, months, flow, commodity_code, series, kind"
 UPSERT = (
     "INSERT INTO {table} ({columns}) SELECT {columns} FROM staging "
     "ON CONFLICT ({key}) DO UPDATE SET value = excluded.value, "
