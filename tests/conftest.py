@@ -195,3 +195,30 @@ def seeded(backend: str, db_url: str, templates: Templates) -> Iterator[Engine]:
     """An engine on the test's database (``db_url``) holding the bundled seeds: a template's
     copy."""
     yield from _from_template("seeded", backend, db_url, templates)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def corpus(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One database per backend for a test module: the bundled seeds and the test corpus of
+    other country pairs (tests/corpus), loaded together."""
+    from factdb.factfiles.loader import load
+    from factdb.migrate import upgrade
+
+    here = Path(__file__).resolve().parent
+    admin_url = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'corpus.sqlite3'}"
+    else:
+        admin_url = request.getfixturevalue("pg_admin_url")
+        url = create_pg_database(admin_url)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        load(engine, [here.parent / "seeds", here / "corpus"])
+        yield engine
+    finally:
+        engine.dispose()
+        if admin_url is not None:
+            drop_pg_database(admin_url, url)

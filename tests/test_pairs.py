@@ -7,7 +7,6 @@ any identifier; trade between two countries comes both ways.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from factdb.cli import app
-from factdb.db import make_engine
 from factdb.errors import InvalidOption
 from factdb.render import jsonable, render_document
 from factdb.reports.briefing import briefing
@@ -29,7 +27,6 @@ from factdb.reports.network import network
 from factdb.reports.reconcile import reconcile
 from factdb.reports.timeline import timeline
 from factdb.reports.trade import trade
-from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -132,31 +129,6 @@ PAIRS = {
         ),
     ),
 }
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def corpus(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """One database per backend for the module: the bundled seeds and the corpus, together."""
-    from factdb.factfiles.loader import load
-    from factdb.migrate import upgrade
-
-    admin_url = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('pairs') / 'pairs.sqlite3'}"
-    else:
-        admin_url = request.getfixturevalue("pg_admin_url")
-        url = create_pg_database(admin_url)
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        load(engine, [SEEDS, CORPUS])
-        yield engine
-    finally:
-        engine.dispose()
-        if admin_url is not None:
-            drop_pg_database(admin_url, url)
 
 
 def briefing_json(engine: Engine, country: str, partner: str) -> dict[str, Any]:

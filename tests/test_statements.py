@@ -5,7 +5,6 @@ briefing's JSON; and the Uzbekistan–India facts stay in their own pair's repor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,9 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from factdb.cli import app
-from factdb.db import make_engine
 from factdb.factfiles.validate import check_files
 from factdb.reports.briefing import amount_text
 from factdb.reports.statements import Figure, implied_range, rounding_unit, within_rounding
-from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 from tests.test_pairs import PAIRS
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -39,31 +36,6 @@ DISTINCTIVE = (
     "26 strategic partners",
 )
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def corpus(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """The seeds and the test corpus, loaded together, one database per backend."""
-    from factdb.factfiles.loader import load
-    from factdb.migrate import upgrade
-
-    admin_url = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('statements') / 's.sqlite3'}"
-    else:
-        admin_url = request.getfixturevalue("pg_admin_url")
-        url = create_pg_database(admin_url)
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        load(engine, [SEEDS, CORPUS])
-        yield engine
-    finally:
-        engine.dispose()
-        if admin_url is not None:
-            drop_pg_database(admin_url, url)
 
 
 def rows(engine: Engine, sql: str) -> list[Any]:
