@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from factdb.comtrade.importer import (
     CHECK_MESSAGES,
@@ -91,28 +91,33 @@ def test_every_check_has_a_case(migrated: Engine) -> None:
     assert set(CHECK_MESSAGES) == model, "say in CHECK_MESSAGES what breaking it means"
 
 
+def source_and_pair(conn: Connection) -> tuple[int, int, int]:
+    """A statistics source and two countries to hang rows on: their ids."""
+    source = conn.execute(
+        sa.text(
+            "INSERT INTO sources (slug, kind, published_precision) "
+            "VALUES ('s', 'statistics_dataset', 'unknown') RETURNING id"
+        )
+    ).scalar_one()
+    bg, jp = (
+        conn.execute(
+            sa.text(
+                "INSERT INTO entities (slug, kind, name) VALUES (:s, 'country', :s) RETURNING id"
+            ),
+            {"s": slug},
+        ).scalar_one()
+        for slug in ("bg", "jp")
+    )
+    return source, bg, jp
+
+
 def test_every_check_refuses_its_row_through_the_write_step(
     migrated: Engine, tmp_path: Path
 ) -> None:
     path = tmp_path / "flows.csv"
     for name, (overrides, field) in SAVE_CASES.items():
         with pytest.raises(ImportFailed) as caught, connect(migrated) as conn, conn.begin():
-            source = conn.execute(
-                sa.text(
-                    "INSERT INTO sources (slug, kind, published_precision) "
-                    "VALUES ('s', 'statistics_dataset', 'unknown') RETURNING id"
-                )
-            ).scalar_one()
-            bg, jp = (
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO entities (slug, kind, name) VALUES (:s, 'country', :s) "
-                        "RETURNING id"
-                    ),
-                    {"s": slug},
-                ).scalar_one()
-                for slug in ("bg", "jp")
-            )
+            source, bg, jp = source_and_pair(conn)
             row = dict(
                 zip(
                     UPSERT_COLUMNS,
@@ -173,22 +178,7 @@ def test_a_fixed_column_breaking_a_check_is_refused(migrated: Engine, tmp_path: 
     unchecked like the rest: the pass after the write still finds a value that breaks a CHECK."""
     path = tmp_path / "flows.csv"
     with pytest.raises(ImportFailed) as caught, connect(migrated) as conn, conn.begin():
-        source = conn.execute(
-            sa.text(
-                "INSERT INTO sources (slug, kind, published_precision) "
-                "VALUES ('s', 'statistics_dataset', 'unknown') RETURNING id"
-            )
-        ).scalar_one()
-        bg, jp = (
-            conn.execute(
-                sa.text(
-                    "INSERT INTO entities (slug, kind, name) VALUES (:s, 'country', :s) "
-                    "RETURNING id"
-                ),
-                {"s": slug},
-            ).scalar_one()
-            for slug in ("bg", "jp")
-        )
+        source, bg, jp = source_and_pair(conn)
         row = dict(zip(UPSERT_COLUMNS, valid_row(bg, jp, source), strict=True))
         fixed: dict[str, str | int] = {"currency": "US", "series": "comtrade", "source_id": source}
         varying = [column for column in UPSERT_COLUMNS if column not in fixed]
