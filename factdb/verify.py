@@ -428,12 +428,20 @@ def fact_locations(
 
 
 def require_paths(paths: Sequence[Path] | None) -> None:
-    """Refuse a named fact file or directory that does not exist (before any check runs)."""
+    """Refuse a named fact file or directory that does not exist, or a directory holding no
+    fact file (before any check runs)."""
+    from factdb.factfiles.validate import discover
+
     for given in paths or []:
         if not given.exists():
             raise NotFound(
                 f"{given}: no such fact file or directory; name existing fact files, or none "
                 "for the bundled seeds"
+            )
+        if given.is_dir() and not discover([given]):
+            raise NotFound(
+                f"{given}: no fact files (*.yaml) in this directory; name existing fact files, "
+                "or none for the bundled seeds"
             )
 
 

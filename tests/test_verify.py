@@ -294,6 +294,16 @@ def test_verify_names_a_missing_fact_file(seeded: Engine, db_url: str, tmp_path:
     assert "nope.yaml: no such fact file or directory" in result.stderr
 
 
+def test_verify_names_a_directory_without_fact_files(
+    seeded: Engine, db_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a fact file\n")
+    result = runner.invoke(app, ["verify", str(tmp_path), "--db", db_url])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "no fact files (*.yaml) in this directory" in result.stderr
+
+
 def test_a_target_without_a_year_is_checked_without_a_period(seeded: Engine) -> None:
     """A trade target may have no year ("to $1 billion"): verify checks its other values."""
     corpus = Path(__file__).resolve().parent / "corpus"
