@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import Engine
 
+from factdb import migrate
+from factdb.db import make_engine
 from factdb.search import EmptySearch, search
 
 
@@ -40,6 +44,49 @@ def test_search_follows_loads(seeded: Engine) -> None:
         )
     with seeded.connect() as conn:
         assert [h.belongs_to for h in search(conn, "ruse")] == ["ruse"]
+
+
+def test_search_follows_renames_and_deletions(seeded: Engine) -> None:
+    with seeded.begin() as conn:
+        conn.exec_driver_sql("UPDATE entities SET name = 'Nippon' WHERE slug = 'japan'")
+        conn.exec_driver_sql(
+            "UPDATE events SET description = 'Held beside the Danube' "
+            "WHERE id = (SELECT min(id) FROM events)"
+        )
+        conn.exec_driver_sql(
+            "DELETE FROM entity_aliases WHERE entity_id = (SELECT id FROM entities "
+            "WHERE slug = 'jetro')"
+        )
+    with seeded.connect() as conn:
+        assert [h.belongs_to for h in search(conn, "nippon") if h.kind == "entity"] == ["japan"]
+        assert "japan" not in {h.belongs_to for h in search(conn, "japan") if h.kind == "entity"}
+        assert [h.kind for h in search(conn, "danube")] == ["event"]
+        assert not [h for h in search(conn, "JETRO") if h.kind == "alias"]
+
+
+def test_sqlite_index_is_left_alone_by_updates_of_other_columns(tmp_path: Path) -> None:
+    """Stamping rows with their changeset (every load does) must not touch the search index:
+    a trigger that did rewrote every entry, each by a scan of the whole index (FTS5 cannot
+    index the columns it was looked up by), and a load grew with the square of its size."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) "
+            "INSERT INTO entities (slug, kind, name) SELECT 'e' || i, 'group', 'E' || i FROM n"
+        )
+        before = conn.exec_driver_sql("SELECT total_changes()").scalar()
+        conn.exec_driver_sql("UPDATE entities SET changeset_id = changeset_id")
+        after = conn.exec_driver_sql("SELECT total_changes()").scalar()
+        # the 500 rows updated, and nothing else written by any trigger
+        assert after - before == 500
+        assert (
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM fts_search WHERE fts_search MATCH 'e250'"
+            ).scalar()
+            == 1
+        )
+    engine.dispose()
 
 
 def test_prefix_search(seeded: Engine) -> None:
