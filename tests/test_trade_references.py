@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from factdb.db import make_engine
-from tests.conftest import Templates, create_pg_database, drop_pg_database
+from tests.conftest import Templates, drop_pg_database
 
 INSERT = (
     "INSERT INTO trade_flows (reporter_id, partner_id, source_id, series, year, month, months, "
@@ -147,8 +147,7 @@ def test_a_referenced_id_cannot_change(refs: Engine) -> None:
 @pytest.fixture
 def pg(pg_admin_url: str, templates: Templates) -> Iterator[Engine]:
     """A migrated PostgreSQL database holding entities 1-3 and sources 1-2."""
-    url = create_pg_database(pg_admin_url)
-    templates.copy_into("postgresql", "migrated", url)
+    url = templates.new_pg_database("migrated")
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         _setup(conn)
