@@ -23,6 +23,14 @@ from factdb.vocabulary import (
     ValueQualifier,
 )
 
+#: the partial indexes' conditions: declared with the table for SQLite, added for PostgreSQL by
+#: ``add_postgresql_partial_indexes`` (naming a dialect's option loads that dialect, which a
+#: report on SQLite, only querying the table, has no use for)
+PARTIAL_INDEXES = {
+    "uq_trade_flows_slug": "slug IS NOT NULL",
+    "ix_trade_flows_stated": f"series <> '{COMTRADE_SERIES}'",
+}
+
 
 class TradeFlow(Base):
     """One figure: reporter's flow with partner over a period, for one commodity or the total.
@@ -98,8 +106,7 @@ class TradeFlow(Base):
             "uq_trade_flows_slug",
             "slug",
             unique=True,
-            sqlite_where=sa.text("slug IS NOT NULL"),
-            postgresql_where=sa.text("slug IS NOT NULL"),
+            sqlite_where=sa.text(PARTIAL_INDEXES["uq_trade_flows_slug"]),
         ),
         # Stated figures (every series but the official import's): the few rows reconcile
         # and the briefing start from. Partial, so the official millions stay out of it.
@@ -108,8 +115,7 @@ class TradeFlow(Base):
             "reporter_id",
             "partner_id",
             "year",
-            sqlite_where=sa.text(f"series <> '{COMTRADE_SERIES}'"),
-            postgresql_where=sa.text(f"series <> '{COMTRADE_SERIES}'"),
+            sqlite_where=sa.text(PARTIAL_INDEXES["ix_trade_flows_stated"]),
         ),
         sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
         sa.CheckConstraint(
@@ -152,3 +158,17 @@ class TradeDerivation(Base):
         sa.CheckConstraint("coefficient IN (-1, 1)", name="coefficient_sign"),
         sa.CheckConstraint("derived_id <> input_id", name="not_self"),
     )
+
+
+
+def add_postgresql_partial_indexes() -> None:
+    """Give the partial indexes their PostgreSQL condition, as migrations and DDL need it.
+
+    ``factdb.models.metadata`` and ``Base`` call it, so whatever creates or compares the
+    schema sees the indexes as the database has them. Calling it again changes nothing.
+    """
+    for index in TradeFlow.__table__.indexes:
+        if index.name in PARTIAL_INDEXES:
+            options = index.dialect_options["postgresql"]
+            if options["where"] is None:
+                options["where"] = sa.text(PARTIAL_INDEXES[index.name])
