@@ -17,21 +17,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
+from factdb import models
 from factdb.errors import InvalidOption
-from factdb.models import (
-    TOTAL_COMMODITY,
-    Entity,
-    EntityIdentifier,
-    Event,
-    Relation,
-    Role,
-    Source,
-)
-from factdb.models import TradeFlow as TF
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import AnySelect, EntityRef, date_label, inferred_label, resolve_entity
+from factdb.reports.common import (
+    AnySelect,
+    CoreTable,
+    EntityRef,
+    date_label,
+    inferred_label,
+    resolve_entity,
+)
 from factdb.reports.entity import roles_where
 from factdb.reports.pair import Pair
 from factdb.reports.statements import (
@@ -49,6 +46,15 @@ from factdb.reports.statements import (
 from factdb.reports.timeline import timeline
 from factdb.reports.trade import TradeRow, is_stated, trade_query, trade_rows
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
+from factdb.vocabulary import TOTAL_COMMODITY
+
+Entity = CoreTable.of(models.Entity)
+EntityIdentifier = CoreTable.of(models.EntityIdentifier)
+Event = CoreTable.of(models.Event)
+Relation = CoreTable.of(models.Relation)
+Role = CoreTable.of(models.Role)
+Source = CoreTable.of(models.Source)
+TF = CoreTable.of(models.TradeFlow)
 
 SECTIONS = (
     "relationship",
@@ -249,10 +255,10 @@ def trade(ctx: _Context) -> list[BriefingLine]:
     pointing to the full reports. Every query leads with (reporter, partner): the index of
     stated figures or the natural key's."""
     conn, a, b = ctx.conn, ctx.a, ctx.b
-    t = TF.__table__
+    t = TF.table
     query = trade_query(conn, a.slug, b.slug)
     stated = trade_rows(conn, query.where(is_stated(t.c.series)))
-    latest = aliased(TF)
+    latest = TF.alias()
     newest_year = (
         sa.select(sa.func.max(latest.year))
         .where(
@@ -324,7 +330,7 @@ def _top_commodities(
     """The reporter's TOP_COMMODITIES largest annual commodity figures with the partner, in
     the latest year it filed any, and how many more it filed that year. Reads that one year's
     rows of the pair, through the natural key (reporter, partner, year)."""
-    t = TF.__table__
+    t = TF.table
     annual = sa.and_(
         t.c.reporter_id == reporter.id,
         t.c.partner_id == partner.id,
@@ -367,7 +373,7 @@ def _directed(
 
 
 def export_goods(ctx: _Context) -> list[BriefingLine]:
-    hs = dict(
+    hs: dict[str, str] = dict(
         ctx.conn.execute(
             sa.select(Entity.name, EntityIdentifier.value)
             .join(EntityIdentifier, EntityIdentifier.entity_id == Entity.id)

@@ -3,6 +3,10 @@
 No report query may bind one parameter per row: fact sets are passed as subqueries (a
 ``Select`` of ids), so a report over a million imported rows stays within every driver's
 parameter limit (PostgreSQL 65,535; SQLite's build limit, 32,766 on a stock build).
+
+Reports query the models' own tables as Core, through ``CoreTable``: a person waits for every
+command, and the ORM's per-statement compilation (and its mapper set-up) cost more than the
+queries themselves (docs/performance.md, "Start-up").
 """
 
 from __future__ import annotations
@@ -15,10 +19,9 @@ from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
+from factdb import models
 from factdb.errors import EntityNotFound
-from factdb.models import FACT_COLUMNS, Entity, EntityAlias, EntityIdentifier, Evidence, Source
 
 #: any select, whatever its columns: a report query, or a query of fact ids
 AnySelect: TypeAlias = "sa.Select[*tuple[Any, ...]]"
@@ -30,12 +33,40 @@ MAX_NAME_LENGTH = 300
 SUGGEST_MAX_LENGTH = 200
 
 
-def orm_rows(conn: Connection, query: Any) -> list[Any]:
-    """Run a select of mapped classes on ``conn``, so rows hold model objects, not columns."""
-    with Session(bind=conn) as session:
-        rows = session.execute(query).all()
-        session.expunge_all()
-        return list(rows)
+class CoreTable:
+    """A model's table that reads like the model in a query, but is plain Core.
+
+    ``Relation.subject_id`` is the table's column; ``select``, ``join`` and ``exists`` take the
+    object as the table; ``alias()`` is ``Model.alias()``. Statements built from it compile
+    without the ORM (the same SQL, the same rows, as plain column values).
+    """
+
+    def __init__(self, table: sa.FromClause) -> None:
+        self.table = table
+
+    @classmethod
+    def of(cls, model: Any) -> CoreTable:
+        return cls(model.__table__)
+
+    def alias(self) -> CoreTable:
+        """An alias of the table: ``Model.alias()``, for a second join to it."""
+        return CoreTable(self.table.alias())
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.table.c[name]
+        except KeyError:
+            raise AttributeError(f"{self.table.description} has no column {name!r}") from None
+
+    def __clause_element__(self) -> Any:  # Any: SQLAlchemy's protocol wants a column role
+        return self.table
+
+
+Entity = CoreTable.of(models.Entity)
+EntityAlias = CoreTable.of(models.EntityAlias)
+EntityIdentifier = CoreTable.of(models.EntityIdentifier)
+Evidence = CoreTable.of(models.Evidence)
+Source = CoreTable.of(models.Source)
 
 
 @dataclass(frozen=True)
@@ -166,7 +197,7 @@ def sources_by_fact(conn: Connection, kind: str, fact_ids: AnySelect) -> dict[in
     ``fact_ids`` is a query of ids, run inside this one (never a list of bound ids).
     """
     out: dict[int, list[str]] = defaultdict(list)
-    column = getattr(Evidence, FACT_COLUMNS[kind])
+    column = getattr(Evidence, models.FACT_COLUMNS[kind])
     rows = conn.execute(
         sa.select(column, Source.slug)
         .join(Source, Source.id == Evidence.source_id)

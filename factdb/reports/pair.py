@@ -16,17 +16,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from factdb.models import (
-    Document,
-    DocumentSignatory,
-    Entity,
-    Event,
-    EventParticipant,
-    Quantity,
-    Relation,
-    Role,
-)
-from factdb.reports.common import AnySelect
+from factdb import models
+from factdb.reports.common import AnySelect, CoreTable
+
+Document = CoreTable.of(models.Document)
+DocumentSignatory = CoreTable.of(models.DocumentSignatory)
+Entity = CoreTable.of(models.Entity)
+Event = CoreTable.of(models.Event)
+EventParticipant = CoreTable.of(models.EventParticipant)
+Quantity = CoreTable.of(models.Quantity)
+Relation = CoreTable.of(models.Relation)
+Role = CoreTable.of(models.Role)
 
 #: relations that tie their subject to the country its object is tied to
 TIE_PREDICATES = ("located_in", "part_of", "member_of", "represents")
@@ -34,7 +34,7 @@ TIE_PREDICATES = ("located_in", "part_of", "member_of", "represents")
 
 def _links() -> sa.CTE:
     """(child, parent): the child is tied to whatever country the parent is tied to."""
-    rel, roles = Relation.__table__, Role.__table__
+    rel, roles = Relation.table, Role.table
     return sa.union_all(
         sa.select(rel.c.subject_id.label("child"), rel.c.object_id.label("parent")).where(
             rel.c.predicate.in_(TIE_PREDICATES),
@@ -80,7 +80,7 @@ class Pair:
             )
             return sa.or_(takes_part, Event.location_id.in_(self.side(which)))
 
-        events = Event.__table__
+        events = Event.table
         found = (
             sa.select(Event.id).where(present("a"), present("b")).cte("pair_events", recursive=True)
         )

@@ -13,18 +13,21 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import QueryableAttribute, aliased
 
-from factdb.models import Entity, Source, TradeFlow
-from factdb.reports.common import AnySelect, ids_of, resolve_entity, sources_by_fact
+from factdb import models
+from factdb.reports.common import AnySelect, CoreTable, ids_of, resolve_entity, sources_by_fact
 from factdb.vocabulary import COMTRADE_SERIES
+
+Entity = CoreTable.of(models.Entity)
+Source = CoreTable.of(models.Source)
+TradeFlow = CoreTable.of(models.TradeFlow)
 
 #: the official series as a literal in the SQL, not a bound parameter: only then can either
 #: planner prove that a query's condition implies the partial index ix_trade_flows_stated's
 _OFFICIAL: sa.ColumnElement[str] = sa.literal_column(f"'{COMTRADE_SERIES}'")
 
 
-def is_stated(series: sa.ColumnElement[str] | QueryableAttribute[str]) -> sa.ColumnElement[bool]:
+def is_stated(series: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     """True for a stated figure's row (any series but the official import's): the condition
     of the index ix_trade_flows_stated, so the query reads those rows alone."""
     return series != _OFFICIAL
@@ -81,8 +84,8 @@ def trade_query(
     """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
     resolved from names, so it runs on the natural key's index. With both a reporter and a
     partner, the partner's filings with the reporter come too, with ``mirror`` true."""
-    rep, par, by = aliased(Entity), aliased(Entity), aliased(Entity)
-    t = TradeFlow.__table__
+    rep, par, by = Entity.alias(), Entity.alias(), Entity.alias()
+    t = TradeFlow.table
     reporter_id = resolve_entity(conn, reporter).id if reporter is not None else None
     partner_id = resolve_entity(conn, partner).id if partner is not None else None
     both = reporter_id is not None and partner_id is not None
@@ -153,7 +156,7 @@ def trade(
 def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
     """Run a ``trade_query`` (perhaps narrowed further) and attach each row's sources."""
     rows = conn.execute(query).all()
-    evidence = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.__table__.c.id))
+    evidence = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.table.c.id))
     return [
         TradeRow(
             reporter=r.reporter,
