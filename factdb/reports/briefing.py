@@ -173,10 +173,9 @@ def relationship(ctx: _Context) -> list[BriefingLine]:
 def people(ctx: _Context) -> list[BriefingLine]:
     """Roles, in either country or a body tied to it, of people who take part in the pair's
     events, relations or claims. A role still held reads "as of" its newest source's date."""
-    sides = sa.union(ctx.pair.side("a"), ctx.pair.side("b")).subquery()
     condition = sa.and_(
         Role.person_id.in_(ctx.pair.people()),
-        Role.organisation_id.in_(sa.select(sides.c.id)),
+        Role.organisation_id.in_(ctx.pair.sides()),
     )
     out = []
     for role in roles_where(ctx.conn, condition):
@@ -928,7 +927,7 @@ def briefing(conn: Connection, country: str = "bulgaria", partner: str = "japan"
         raise InvalidOption(
             f"{country!r} and {partner!r} are both {a.name}: name two different countries"
         )
-    ctx = _Context(conn, a, b, Pair(a.id, b.id), _Numbering())
+    ctx = _Context(conn, a, b, Pair(a.id, b.id, conn.dialect), _Numbering())
     out = Briefing(a.name, b.name)
     out.sections = {name: BUILDERS[name](ctx) for name in SECTIONS}
     out.sources = _sources(conn, ctx.numbering.order)

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 
 from factdb import models
 from factdb.reports.common import (
-    AnySelect,
     CoreTable,
+    IdQuery,
     date_label,
     end_label,
     ids_of,
@@ -46,7 +46,7 @@ def relations(
     by: str | None = None,
     about: str | None = None,
     predicates: list[str] | None = None,
-    within: AnySelect | None = None,
+    within: IdQuery | None = None,
 ) -> list[RelationRow]:
     """Relations in subject order; ``within`` narrows them to a query of relation ids."""
     subject, obj, context, claimant = (Entity.alias() for _ in range(4))

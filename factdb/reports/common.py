@@ -25,6 +25,8 @@ from factdb.errors import EntityNotFound
 
 #: any select, whatever its columns: a report query, or a query of fact ids
 AnySelect: TypeAlias = "sa.Select[*tuple[Any, ...]]"
+#: a query of ids to run inside another: a select, or SQL compiled once (``Pair``)
+IdQuery: TypeAlias = "AnySelect | sa.TextualSelect"
 
 #: names longer than this are no entity's (names are at most 300 characters, slugs 200):
 #: refused at once, without a fuzzy search whose cost grows with the square of the length
@@ -191,7 +193,7 @@ def end_label(date: dt.date | None, precision: str | None) -> str | None:
     return None if precision is None else date_label(date, precision)
 
 
-def sources_by_fact(conn: Connection, kind: str, fact_ids: AnySelect) -> dict[int, list[str]]:
+def sources_by_fact(conn: Connection, kind: str, fact_ids: IdQuery) -> dict[int, list[str]]:
     """Slugs of the sources that give evidence for each fact of ``kind`` in ``fact_ids``.
 
     ``fact_ids`` is a query of ids, run inside this one (never a list of bound ids).

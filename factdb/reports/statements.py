@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from factdb import models
-from factdb.reports.common import AnySelect, CoreTable, date_label, ids_of, sources_by_fact
+from factdb.reports.common import CoreTable, IdQuery, date_label, ids_of, sources_by_fact
 from factdb.reports.trade import period_label
 from factdb.vocabulary import COMTRADE_SERIES, TOTAL_COMMODITY
 
@@ -51,7 +51,7 @@ class QuantityRow:
     sources: list[str]
 
 
-def quantities(conn: Connection, within: AnySelect | None = None) -> list[QuantityRow]:
+def quantities(conn: Connection, within: IdQuery | None = None) -> list[QuantityRow]:
     """Quantities by subject and metric; ``within`` narrows them to a query of ids."""
     subject, partner, by = Entity.alias(), Entity.alias(), Entity.alias()
     q = Quantity.table
@@ -111,7 +111,7 @@ class DocumentRow:
     sources: list[str]
 
 
-def documents(conn: Connection, within: AnySelect | None = None) -> list[DocumentRow]:
+def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentRow]:
     """Documents by signing date and title, with who signed them and for whom."""
     d = Document.table
     query = (

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 
 from factdb import models
 from factdb.reports.common import (
-    AnySelect,
     CoreTable,
+    IdQuery,
     date_label,
     ids_of,
     inferred_label,
@@ -49,7 +49,7 @@ def timeline(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     *,
-    within: AnySelect | None = None,
+    within: IdQuery | None = None,
 ) -> list[TimelineRow]:
     """Events in date order; ``date_from``/``date_to`` filter dated events only, ``within``
     narrows them to a query of event ids."""
