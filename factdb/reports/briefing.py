@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
 from factdb.errors import InvalidOption
+from factdb.models import tables
 from factdb.reports.claims import RelationRow, relations
 from factdb.reports.common import (
     AnySelect,
@@ -48,13 +48,13 @@ from factdb.reports.trade import TradeRow, is_stated, trade_query, trade_rows
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
 from factdb.vocabulary import TOTAL_COMMODITY
 
-Entity = CoreTable.of(models.Entity)
-EntityIdentifier = CoreTable.of(models.EntityIdentifier)
-Event = CoreTable.of(models.Event)
-Relation = CoreTable.of(models.Relation)
-Role = CoreTable.of(models.Role)
-Source = CoreTable.of(models.Source)
-TF = CoreTable.of(models.TradeFlow)
+Entity = CoreTable(tables.entities)
+EntityIdentifier = CoreTable(tables.entity_identifiers)
+Event = CoreTable(tables.events)
+Relation = CoreTable(tables.relations)
+Role = CoreTable(tables.roles)
+Source = CoreTable(tables.sources)
+TF = CoreTable(tables.trade_flows)
 
 SECTIONS = (
     "relationship",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import (
     CoreTable,
     IdQuery,
@@ -18,8 +18,8 @@ from factdb.reports.common import (
     sources_by_fact,
 )
 
-Entity = CoreTable.of(models.Entity)
-Relation = CoreTable.of(models.Relation)
+Entity = CoreTable(tables.entities)
+Relation = CoreTable(tables.relations)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ No report query may bind one parameter per row: fact sets are passed as subqueri
 ``Select`` of ids), so a report over a million imported rows stays within every driver's
 parameter limit (PostgreSQL 65,535; SQLite's build limit, 32,766 on a stock build).
 
-Reports query the models' own tables as Core, through ``CoreTable``: a person waits for every
-command, and the ORM's per-statement compilation (and its mapper set-up) cost more than the
-queries themselves (docs/performance.md, "Start-up").
+Reports query the schema's Core tables (``factdb.models.tables``) through ``CoreTable``: a
+person waits for every command, and importing the ORM, building mappers and the ORM's
+per-statement compilation cost more than the queries themselves (docs/performance.md,
+"Start-up"). Nothing under ``factdb.reports`` may import ``sqlalchemy.orm``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any, TypeAlias
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
 from factdb.errors import EntityNotFound
+from factdb.models import tables
 
 #: any select, whatever its columns: a report query, or a query of fact ids
 AnySelect: TypeAlias = "sa.Select[*tuple[Any, ...]]"
@@ -46,10 +47,6 @@ class CoreTable:
     def __init__(self, table: sa.FromClause) -> None:
         self.table = table
 
-    @classmethod
-    def of(cls, model: Any) -> CoreTable:
-        return cls(model.__table__)
-
     def alias(self) -> CoreTable:
         """An alias of the table: ``Model.alias()``, for a second join to it."""
         return CoreTable(self.table.alias())
@@ -64,11 +61,11 @@ class CoreTable:
         return self.table
 
 
-Entity = CoreTable.of(models.Entity)
-EntityAlias = CoreTable.of(models.EntityAlias)
-EntityIdentifier = CoreTable.of(models.EntityIdentifier)
-Evidence = CoreTable.of(models.Evidence)
-Source = CoreTable.of(models.Source)
+Entity = CoreTable(tables.entities)
+EntityAlias = CoreTable(tables.entity_aliases)
+EntityIdentifier = CoreTable(tables.entity_identifiers)
+Evidence = CoreTable(tables.evidence)
+Source = CoreTable(tables.sources)
 
 
 @dataclass(frozen=True)
@@ -199,7 +196,7 @@ def sources_by_fact(conn: Connection, kind: str, fact_ids: IdQuery) -> dict[int,
     ``fact_ids`` is a query of ids, run inside this one (never a list of bound ids).
     """
     out: dict[int, list[str]] = defaultdict(list)
-    column = getattr(Evidence, models.FACT_COLUMNS[kind])
+    column = getattr(Evidence, tables.FACT_COLUMNS[kind])
     rows = conn.execute(
         sa.select(column, Source.slug)
         .join(Source, Source.id == Evidence.source_id)

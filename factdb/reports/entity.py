@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.claims import RelationRow, relations
 from factdb.reports.common import (
     CoreTable,
@@ -19,14 +19,14 @@ from factdb.reports.common import (
     sources_by_fact,
 )
 
-Entity = CoreTable.of(models.Entity)
-EntityAlias = CoreTable.of(models.EntityAlias)
-EntityIdentifier = CoreTable.of(models.EntityIdentifier)
-Event = CoreTable.of(models.Event)
-EventParticipant = CoreTable.of(models.EventParticipant)
-Evidence = CoreTable.of(models.Evidence)
-Role = CoreTable.of(models.Role)
-Source = CoreTable.of(models.Source)
+Entity = CoreTable(tables.entities)
+EntityAlias = CoreTable(tables.entity_aliases)
+EntityIdentifier = CoreTable(tables.entity_identifiers)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
+Evidence = CoreTable(tables.evidence)
+Role = CoreTable(tables.roles)
+Source = CoreTable(tables.sources)
 
 
 @dataclass(frozen=True)

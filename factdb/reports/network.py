@@ -12,13 +12,13 @@ from itertools import combinations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import CoreTable, ids_of, resolve_entity, sources_by_fact
 
-Entity = CoreTable.of(models.Entity)
-Event = CoreTable.of(models.Event)
-EventParticipant = CoreTable.of(models.EventParticipant)
-Relation = CoreTable.of(models.Relation)
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
+Relation = CoreTable(tables.relations)
 
 #: predicates that are edges of the network, with the label an edge gets
 RELATION_EDGES = {

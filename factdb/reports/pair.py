@@ -22,17 +22,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import AnySelect, CoreTable, IdQuery
 
-Document = CoreTable.of(models.Document)
-DocumentSignatory = CoreTable.of(models.DocumentSignatory)
-Entity = CoreTable.of(models.Entity)
-Event = CoreTable.of(models.Event)
-EventParticipant = CoreTable.of(models.EventParticipant)
-Quantity = CoreTable.of(models.Quantity)
-Relation = CoreTable.of(models.Relation)
-Role = CoreTable.of(models.Role)
+Document = CoreTable(tables.documents)
+DocumentSignatory = CoreTable(tables.document_signatories)
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
+Quantity = CoreTable(tables.quantities)
+Relation = CoreTable(tables.relations)
+Role = CoreTable(tables.roles)
 
 #: relations that tie their subject to the country its object is tied to
 TIE_PREDICATES = ("located_in", "part_of", "member_of", "represents")

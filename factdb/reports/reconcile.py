@@ -15,13 +15,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import CoreTable, ids_of, resolve_entity, sources_by_fact
 from factdb.reports.trade import is_stated, period_label
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
 
-Entity = CoreTable.of(models.Entity)
-TradeFlow = CoreTable.of(models.TradeFlow)
+Entity = CoreTable(tables.entities)
+TradeFlow = CoreTable(tables.trade_flows)
 
 MIRROR_FLOW = {
     "export": "import",

@@ -16,18 +16,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import CoreTable, IdQuery, date_label, ids_of, sources_by_fact
 from factdb.reports.trade import period_label
 from factdb.vocabulary import COMTRADE_SERIES, TOTAL_COMMODITY
 
-Document = CoreTable.of(models.Document)
-DocumentSignatory = CoreTable.of(models.DocumentSignatory)
-Entity = CoreTable.of(models.Entity)
-Event = CoreTable.of(models.Event)
-Quantity = CoreTable.of(models.Quantity)
-TradeDerivation = CoreTable.of(models.TradeDerivation)
-TradeFlow = CoreTable.of(models.TradeFlow)
+Document = CoreTable(tables.documents)
+DocumentSignatory = CoreTable(tables.document_signatories)
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+Quantity = CoreTable(tables.quantities)
+TradeDerivation = CoreTable(tables.trade_derivations)
+TradeFlow = CoreTable(tables.trade_flows)
 
 
 @dataclass(frozen=True)

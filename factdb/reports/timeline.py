@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import (
     CoreTable,
     IdQuery,
@@ -20,9 +20,9 @@ from factdb.reports.common import (
     sources_by_fact,
 )
 
-Entity = CoreTable.of(models.Entity)
-Event = CoreTable.of(models.Event)
-EventParticipant = CoreTable.of(models.EventParticipant)
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
 
 
 @dataclass(frozen=True)

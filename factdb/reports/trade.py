@@ -14,13 +14,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from factdb import models
+from factdb.models import tables
 from factdb.reports.common import AnySelect, CoreTable, ids_of, resolve_entity, sources_by_fact
 from factdb.vocabulary import COMTRADE_SERIES
 
-Entity = CoreTable.of(models.Entity)
-Source = CoreTable.of(models.Source)
-TradeFlow = CoreTable.of(models.TradeFlow)
+Entity = CoreTable(tables.entities)
+Source = CoreTable(tables.sources)
+TradeFlow = CoreTable(tables.trade_flows)
 
 #: the official series as a literal in the SQL, not a bound parameter: only then can either
 #: planner prove that a query's condition implies the partial index ix_trade_flows_stated's
