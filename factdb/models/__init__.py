@@ -1,11 +1,11 @@
-"""The SQLAlchemy models, each built the first time a name from its module is asked for.
+"""The schema: Core tables in ``factdb.models.tables``, and the ORM classes that map them.
 
-Building a declarative model costs more than running a report's queries, so a report that
-names ``Entity`` and ``Relation`` builds those and not the history tables (whose JSON type
-loads the PostgreSQL dialect). ``metadata`` and ``Base`` stand for the whole schema: asking
-for either builds every model, with every index, so migrations, drift checks and writers see
-every table as the database has it. Submodules must keep building only from
-``factdb.models.base`` and each other; this module must not import any of them at import time.
+Reads query the Core tables and never import ``sqlalchemy.orm``; writers use the ORM classes,
+each built the first time a name from its module is asked for (building a mapper costs more
+than most reports' queries). ``metadata`` and ``Base`` stand for the whole schema: asking for
+either builds every class, the history tables and their columns, and the PostgreSQL condition
+of each partial index, so migrations, drift checks and writers see every table as the
+database has it. This module must not import any submodule at import time.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def load_all() -> None:
     """Build every model, so ``metadata`` holds every table, column and index."""
     for module in sorted(set(_HOME.values())):
         importlib.import_module(f"factdb.models.{module}")
-    from factdb.models.trade import add_postgresql_partial_indexes
+    from factdb.models.tables import add_postgresql_partial_indexes
 
     add_postgresql_partial_indexes()
 

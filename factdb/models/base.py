@@ -13,13 +13,13 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
+from factdb.models import tables
 from factdb.models.tables import (
     NAMING_CONVENTION,
     Money,
     choice,
     date_precision_check,
     from_cents,
-    metadata,
     to_cents,
 )
 
@@ -37,7 +37,9 @@ __all__ = [
 class Base(DeclarativeBase):
     """Base of every model; its ``metadata`` is the Core tables' (with the naming convention)."""
 
-    metadata = metadata
+    # only the class names the MetaData: a module-level name for it would make
+    # pytest-alembic's clean-import check look for models under this module
+    metadata = tables.metadata
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.date: sa.Date(),
         dt.datetime: sa.DateTime(timezone=True),

@@ -3,12 +3,17 @@
 A document is a thing, apart from the signing event: it has a title and kind, its parties and
 signatories, and the event it was signed at. A row may stand for several unnamed documents
 ("twenty documents were signed"): then ``count`` says how many.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -19,7 +24,8 @@ from factdb.vocabulary import CountQualifier, DocumentKind, Precision, Signatory
 class Document(Base):
     """One document (or, with ``count``, a number of unnamed ones) a source says was signed."""
 
-    __table__ = tables.documents
+    __tablename__ = "documents"
+    __table__: ClassVar[sa.FromClause] = tables.documents
 
     id: Mapped[int]
     slug: Mapped[str]
@@ -38,7 +44,8 @@ class Document(Base):
 class DocumentSignatory(Base):
     """An entity's part in a document: a signatory (on behalf of a party) or a party."""
 
-    __table__ = tables.document_signatories
+    __tablename__ = "document_signatories"
+    __table__: ClassVar[sa.FromClause] = tables.document_signatories
 
     id: Mapped[int]
     document_id: Mapped[int]

@@ -1,9 +1,15 @@
-"""Entities (countries, people, organisations ...), their names, identifiers and roles."""
+"""Entities (countries, people, organisations ...), their names, identifiers and roles.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, relationship
 
 from factdb.models import tables
@@ -14,7 +20,8 @@ from factdb.vocabulary import EntityKind, IdentifierScheme, Precision
 class Entity(Base):
     """Anything a fact can be about; ``slug`` is the stable key fact files refer to."""
 
-    __table__ = tables.entities
+    __tablename__ = "entities"
+    __table__: ClassVar[sa.FromClause] = tables.entities
 
     id: Mapped[int]
     slug: Mapped[str]
@@ -34,7 +41,8 @@ class Entity(Base):
 class EntityAlias(Base):
     """Another name of an entity, in a given language ('und' when unknown)."""
 
-    __table__ = tables.entity_aliases
+    __tablename__ = "entity_aliases"
+    __table__: ClassVar[sa.FromClause] = tables.entity_aliases
 
     id: Mapped[int]
     entity_id: Mapped[int]
@@ -47,7 +55,8 @@ class EntityAlias(Base):
 class EntityIdentifier(Base):
     """An external identifier (ISO 3166, UN M49, Wikidata, HS ...), unique per scheme."""
 
-    __table__ = tables.entity_identifiers
+    __tablename__ = "entity_identifiers"
+    __table__: ClassVar[sa.FromClause] = tables.entity_identifiers
 
     id: Mapped[int]
     entity_id: Mapped[int]
@@ -64,7 +73,8 @@ class Role(Base):
     fact of its end is known) and NULL means the role is held still.
     """
 
-    __table__ = tables.roles
+    __tablename__ = "roles"
+    __table__: ClassVar[sa.FromClause] = tables.roles
 
     id: Mapped[int]
     slug: Mapped[str]
@@ -87,7 +97,8 @@ class EntityDeclaration(Base):
     was last loaded from (NULL when it was recorded before files were), for error messages.
     """
 
-    __table__ = tables.entity_declarations
+    __tablename__ = "entity_declarations"
+    __table__: ClassVar[sa.FromClause] = tables.entity_declarations
 
     id: Mapped[int]
     entity_id: Mapped[int]
@@ -102,7 +113,8 @@ class EntityDeclaration(Base):
 class EntityAliasDeclaration(Base):
     """A source whose fact file declares an alias: the alias goes when the last one stops."""
 
-    __table__ = tables.entity_alias_declarations
+    __tablename__ = "entity_alias_declarations"
+    __table__: ClassVar[sa.FromClause] = tables.entity_alias_declarations
 
     id: Mapped[int]
     alias_id: Mapped[int]
@@ -113,7 +125,8 @@ class EntityIdentifierDeclaration(Base):
     """A source whose fact file declares an identifier: the identifier goes when the last one
     stops, unless an import matches trade rows by it."""
 
-    __table__ = tables.entity_identifier_declarations
+    __tablename__ = "entity_identifier_declarations"
+    __table__: ClassVar[sa.FromClause] = tables.entity_identifier_declarations
 
     id: Mapped[int]
     identifier_id: Mapped[int]

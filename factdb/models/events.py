@@ -1,9 +1,15 @@
-"""Events (visits, signings, forums, memoranda ...) and who took part in them."""
+"""Events (visits, signings, forums, memoranda ...) and who took part in them.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -19,7 +25,8 @@ class Event(Base):
     the host among the participants.
     """
 
-    __table__ = tables.events
+    __tablename__ = "events"
+    __table__: ClassVar[sa.FromClause] = tables.events
 
     id: Mapped[int]
     slug: Mapped[str]
@@ -43,7 +50,8 @@ class Event(Base):
 class EventParticipant(Base):
     """An entity's part in an event; a group of unnamed members carries a count and qualifier."""
 
-    __table__ = tables.event_participants
+    __tablename__ = "event_participants"
+    __table__: ClassVar[sa.FromClause] = tables.event_participants
 
     id: Mapped[int]
     event_id: Mapped[int]

@@ -2,10 +2,16 @@
 
 Each row ties exactly one fact (by one typed foreign key per kind, a CHECK enforcing that exactly
 one is set) to a source, with the verbatim quote and its character span in the source text.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -22,7 +28,8 @@ class Evidence(Base):
     occurrence), so concurrent loaders cannot insert the same evidence twice.
     """
 
-    __table__ = tables.evidence
+    __tablename__ = "evidence"
+    __table__: ClassVar[sa.FromClause] = tables.evidence
 
     id: Mapped[int]
     fingerprint: Mapped[str]

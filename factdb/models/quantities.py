@@ -4,14 +4,18 @@ targets and commitments, each with its unit, qualifier, date and who stated it.
 The shape follows a Wikidata quantity statement: one number, and qualifiers hung on it (its
 kind, the period it refers to, the base period of a change). Trade figures, targets included,
 stay in ``trade_flows`` so ``report reconcile`` can set them against official statistics.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -29,7 +33,8 @@ class Quantity(Base):
     ``base_date`` the period a change is measured from ("since 1992").
     """
 
-    __table__ = tables.quantities
+    __tablename__ = "quantities"
+    __table__: ClassVar[sa.FromClause] = tables.quantities
 
     id: Mapped[int]
     slug: Mapped[str]

@@ -1,10 +1,15 @@
-"""Relations and claims between entities, with validity, rank and who made the claim."""
+"""Relations and claims between entities, with validity, rank and who made the claim.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -21,7 +26,8 @@ class Relation(Base):
     an event: "the talks confirmed mutual interest".
     """
 
-    __table__ = tables.relations
+    __tablename__ = "relations"
+    __table__: ClassVar[sa.FromClause] = tables.relations
 
     id: Mapped[int]
     slug: Mapped[str]

@@ -1,9 +1,15 @@
-"""Source documents: every fact in factdb points back to one of these."""
+"""Source documents: every fact in factdb points back to one of these.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -19,7 +25,8 @@ class Source(Base):
     original through ``reposts_id``.
     """
 
-    __table__ = tables.sources
+    __tablename__ = "sources"
+    __table__: ClassVar[sa.FromClause] = tables.sources
 
     id: Mapped[int]
     slug: Mapped[str]

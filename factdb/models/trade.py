@@ -3,13 +3,18 @@
 Stated and official rows differ by ``series``: a fact file's rows belong to its source's slug,
 an official import to its dataset (``comtrade``), so the same period can hold both and
 ``report reconcile`` can set them side by side.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 from factdb.models import tables
@@ -38,7 +43,8 @@ class TradeFlow(Base):
     who gave the figure (a minister), ``event_id`` where it was stated or agreed.
     """
 
-    __table__ = tables.trade_flows
+    __tablename__ = "trade_flows"
+    __table__: ClassVar[sa.FromClause] = tables.trade_flows
 
     id: Mapped[int]
     slug: Mapped[str | None]
@@ -70,7 +76,8 @@ class TradeFlow(Base):
 class TradeDerivation(Base):
     """One input of a derived row: derived = sum(coefficient * input)."""
 
-    __table__ = tables.trade_derivations
+    __tablename__ = "trade_derivations"
+    __table__: ClassVar[sa.FromClause] = tables.trade_derivations
 
     derived_id: Mapped[int]
     input_id: Mapped[int]
