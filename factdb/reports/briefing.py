@@ -125,6 +125,13 @@ class _Context:
     b: EntityRef
     pair: Pair
     numbering: _Numbering
+    _figures: dict[bool, list[Figure]] = field(default_factory=dict)
+
+    def figures(self, official: bool = False) -> list[Figure]:
+        """The pair's trade figures (``statements.figures``), read once for every section."""
+        if official not in self._figures:
+            self._figures[official] = figures(self.conn, self.a.id, self.b.id, official=official)
+        return list(self._figures[official])
 
     def line(
         self, text: str, sources: list[str], data: dict[str, Any], inferred: str | None = None
@@ -255,7 +262,7 @@ def trade(ctx: _Context) -> list[BriefingLine]:
     stated figures or the natural key's."""
     conn, a, b = ctx.conn, ctx.a, ctx.b
     t = TF.table
-    query = trade_query(conn, a.slug, b.slug)
+    query = trade_query(conn, a, b)
     stated = trade_rows(conn, query.where(is_stated(t.c.series)))
     latest = TF.alias()
     newest_year = (
@@ -625,9 +632,9 @@ def event_statements(ctx: _Context) -> list[BriefingLine]:
 def targets(ctx: _Context) -> list[BriefingLine]:
     """Trade targets, forecasts and commitments beside the actual figure for the same flow:
     of the same year where there is one, else the newest, stated or official."""
-    stated = figures(ctx.conn, ctx.a.id, ctx.b.id)
+    stated = ctx.figures()
     actual = [f for f in stated if f.kind == "actual"]
-    actual += figures(ctx.conn, ctx.a.id, ctx.b.id, official=True)
+    actual += ctx.figures(official=True)
     out = []
     for goal in (f for f in stated if f.kind != "actual"):
 
@@ -681,7 +688,7 @@ def targets(ctx: _Context) -> list[BriefingLine]:
 
 def derived_figures(ctx: _Context) -> list[BriefingLine]:
     """Each derived trade figure with its inputs; it is as final as they are."""
-    stated = figures(ctx.conn, ctx.a.id, ctx.b.id)
+    stated = ctx.figures()
     by_id = {f.id: f for f in stated}
     derived = [f for f in stated if f.status == "derived"]
     inputs = derivations(ctx.conn, [f.id for f in derived])
@@ -729,7 +736,7 @@ def disagreements_section(ctx: _Context) -> list[BriefingLine]:
     """Two sources stating different figures for the same thing, in one line each: both
     values and sources, the difference, and whether the qualifiers' rounding covers it."""
     out = []
-    for first, second in disagreements(figures(ctx.conn, ctx.a.id, ctx.b.id)):
+    for first, second in disagreements(ctx.figures()):
         n_first = ctx.numbering.refs(first.sources[:1])
         n_second = ctx.numbering.refs(second.sources[:1])
         difference = abs(first.value - second.value)

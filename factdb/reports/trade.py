@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from factdb.models import tables
-from factdb.reports.common import AnySelect, CoreTable, ids_of, resolve_entity, sources_by_fact
+from factdb.reports.common import (
+    AnySelect,
+    CoreTable,
+    EntityRef,
+    ids_of,
+    resolve_entity,
+    sources_by_fact,
+)
 from factdb.vocabulary import COMTRADE_SERIES
 
 Entity = CoreTable(tables.entities)
@@ -75,19 +82,26 @@ def period_label(year: int | None, month: int, months: int) -> str:
     return f"{year} {MONTHS[month - 1]}–{MONTHS[month + months - 2]}"
 
 
+def _entity_id(conn: Connection, entity: str | EntityRef | None) -> int | None:
+    """The id of an entity given by name, or already resolved."""
+    if entity is None or isinstance(entity, EntityRef):
+        return None if entity is None else entity.id
+    return resolve_entity(conn, entity).id
+
+
 def trade_query(
     conn: Connection,
-    reporter: str | None = None,
-    partner: str | None = None,
+    reporter: str | EntityRef | None = None,
+    partner: str | EntityRef | None = None,
     year: int | None = None,
 ) -> AnySelect:
     """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
-    resolved from names, so it runs on the natural key's index. With both a reporter and a
-    partner, the partner's filings with the reporter come too, with ``mirror`` true."""
+    resolved from names (or given resolved), so it runs on the natural key's index. With both
+    a reporter and a partner, the partner's filings with the reporter come too, with
+    ``mirror`` true."""
     rep, par, by = Entity.alias(), Entity.alias(), Entity.alias()
     t = TradeFlow.table
-    reporter_id = resolve_entity(conn, reporter).id if reporter is not None else None
-    partner_id = resolve_entity(conn, partner).id if partner is not None else None
+    reporter_id, partner_id = _entity_id(conn, reporter), _entity_id(conn, partner)
     both = reporter_id is not None and partner_id is not None
     mirror: sa.ColumnElement[bool] = t.c.reporter_id == partner_id if both else sa.false()
     query = (
