@@ -76,12 +76,17 @@ class Pair:
         ``id`` column; the query itself when there is no dialect to compile for."""
         if name not in self._compiled:
             query = build()
-            if self.dialect is None:
+            sql = None
+            if self.dialect is not None:
+                compiled = query.compile(
+                    dialect=self.dialect, compile_kwargs={"literal_binds": True}
+                )
+                sql = str(compiled)
+            if sql is None or "%" in sql:
+                # no dialect; or a percent sign, which a driver's format style would double
+                # again once the text is embedded: the filter stays a query
                 self._compiled[name] = query
             else:
-                sql = str(
-                    query.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
-                )
                 # a colon would read as a bound parameter in text; escaped, it stays a colon
                 text = sa.text(sql.replace(":", "\\:"))
                 self._compiled[name] = text.columns(sa.column("id", sa.Integer))
