@@ -95,15 +95,18 @@ def main() -> None:
     base_wall, base_cpu = medians("baseline")
     print(f"{'command':<22} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6}")
     print(f"{'import sqlalchemy.orm':<22} {base_wall:>7.3f} {1:>6.2f} {base_cpu:>7.3f} {1:>6.2f}")
-    worst = 0.0
+    worst, worst_cpu = 0.0, 0.0
     for name in commands:
         wall, cpu = medians(name)
         if name in READS:
-            worst = max(worst, wall / base_wall)
+            worst, worst_cpu = max(worst, wall / base_wall), max(worst_cpu, cpu / base_cpu)
         print(
             f"{name:<22} {wall:>7.3f} {wall / base_wall:>6.2f} {cpu:>7.3f} {cpu / base_cpu:>6.2f}"
         )
-    print(f"worst read command, wall ratio {worst:.2f} (target <= {TARGET})")
+    print(
+        f"worst read command, wall ratio {worst:.2f}, CPU ratio {worst_cpu:.2f} "
+        f"(target <= {TARGET})"
+    )
 
 
 if __name__ == "__main__":

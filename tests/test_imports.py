@@ -93,6 +93,52 @@ def test_sql_search_and_evidence_load_no_orm(readable: Engine, db_url: str, tmp_
     assert _under(loaded, "sqlalchemy.orm", "factdb.models", "factdb.factfiles") == []
 
 
+#: what no read command needs: the ORM, the writers' fact-file stack, migrations, parsers
+NOT_FOR_READING = (
+    "sqlalchemy.orm",
+    "sqlalchemy.ext",
+    "factdb.factfiles",
+    "alembic",
+    "pydantic",
+    "yaml",
+    "ruamel",
+    "jsonschema",
+)
+
+
+def test_no_read_command_loads_the_orm(readable: Engine, db_url: str, tmp_path: Path) -> None:
+    """Every report queries the Core tables: no ORM import, no mapper, no model module; on
+    SQLite no PostgreSQL dialect either (a partial index's ``postgresql_where`` loads it)."""
+    loaded = _loaded(READ_COMMANDS, db_url, tmp_path)
+    assert "factdb.reports.briefing" in loaded  # the probe ran the reports
+    assert "factdb.models.tables" in loaded
+    assert _under(loaded, *NOT_FOR_READING) == []
+    orm_classes = sorted(m for m in loaded if m.startswith("factdb.models."))
+    assert orm_classes == ["factdb.models.tables"]
+    if readable.dialect.name == "sqlite":
+        assert _under(loaded, "sqlalchemy.dialects.postgresql", "psycopg") == []
+
+
+def test_the_whole_schema_still_has_every_table_and_postgresql_index(tmp_path: Path) -> None:
+    """Asking for ``metadata`` (as migrations, drift checks and writers do) builds every ORM
+    class and gives the partial indexes their PostgreSQL condition."""
+    probe = (
+        "import sys\n"
+        "from sqlalchemy.dialects import postgresql\n"
+        "from sqlalchemy.schema import CreateIndex\n"
+        "from factdb.models import Base, metadata\n"
+        "assert Base.metadata is metadata\n"
+        "mapped = {m.local_table.name for m in Base.registry.mappers}\n"
+        "assert mapped == set(metadata.tables), set(metadata.tables) - mapped\n"
+        "index = next(i for i in metadata.tables['trade_flows'].indexes\n"
+        "             if i.name == 'ix_trade_flows_stated')\n"
+        "print(CreateIndex(index).compile(dialect=postgresql.dialect()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "WHERE series <> 'comtrade'" in done.stdout
+
+
 def _typer_params() -> list[Any]:
     found: list[Any] = []
 

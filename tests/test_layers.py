@@ -120,3 +120,65 @@ def test_errors_have_one_home() -> None:
                 if bases & ours or "Exception" in bases or "ValueError" in bases:
                     elsewhere.append(f"{_module(path)}.{node.name}")
     assert elsewhere == []
+
+
+#: the modules that hold ORM classes; only writers and the whole-schema names import them
+ORM_MODULES = (
+    "factdb.models.base",
+    *(
+        f"factdb.models.{p.stem}"
+        for p in sorted((PACKAGE / "models").glob("*.py"))
+        if p.stem not in ("__init__", "base")
+    ),
+)
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module ``path`` imports, and every ``module.name`` it takes from one."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_reports_and_core_tables_never_import_the_orm() -> None:
+    """Reports read the Core tables: neither they nor the tables import ``sqlalchemy.orm`` or an
+    ORM class, at any depth (``models.Entity`` would build the mapper, so the reports take
+    ``tables`` from ``factdb.models`` and nothing else)."""
+    readers = [*sorted((PACKAGE / "reports").glob("*.py")), PACKAGE / "models/tables/__init__.py"]
+    offenders = [
+        f"{_module(p)} imports {name}"
+        for p in readers
+        for name in _imported_names(p)
+        if name.startswith(("sqlalchemy.orm", *ORM_MODULES))
+        or (name.startswith("factdb.models.") and not name.startswith("factdb.models.tables"))
+        or name in ("factdb", "factdb.models")
+    ]
+    assert offenders == []
+
+
+def test_orm_classes_annotate_exactly_their_tables_columns() -> None:
+    """An ORM class maps a Core table; its ``Mapped[...]`` annotations (for type checkers) name
+    exactly the table's mapped columns, optional exactly where the column is nullable."""
+    from factdb.models import Base
+
+    mismatches = []
+    for mapper in Base.registry.mappers:
+        cls, table = mapper.class_, mapper.local_table
+        hints = {
+            name: hint
+            for name, hint in vars(cls).get("__annotations__", {}).items()
+            if str(hint).startswith("Mapped[") and name not in mapper.relationships
+        }
+        columns = {c.name: c for c in table.c if c.name in mapper.columns}
+        if set(hints) != set(columns):
+            mismatches.append(f"{cls.__name__}: {sorted(set(hints) ^ set(columns))}")
+            continue
+        for name, column in columns.items():
+            optional = str(hints[name]).removesuffix("]").endswith("| None")
+            if optional != column.nullable:
+                mismatches.append(f"{cls.__name__}.{name}: nullable {column.nullable}")
+    assert mismatches == []

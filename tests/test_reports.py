@@ -189,3 +189,29 @@ def test_reports_need_a_migrated_database(engine: Engine) -> None:
     db_url = engine.url.render_as_string(hide_password=False)
     result = runner.invoke(app, ["report", "trade", "--db", db_url])
     assert result.exit_code == 1 and "factdb db upgrade" in result.stderr
+
+
+def test_pair_filters_compiled_once_find_the_same_ids(seeded: Engine) -> None:
+    """The briefing's pair filters, compiled once to SQL text with their values inline, find
+    exactly the ids the filters find as queries, alone and inside another statement."""
+    import sqlalchemy as sa
+
+    from factdb.models import tables
+    from factdb.reports.pair import Pair
+
+    names = ["events", "relations", "claims", "quantities", "documents", "event_statements"]
+    names += ["people", "sides"]
+    with seeded.connect() as conn:
+        a, b = resolve_entity(conn, "bulgaria"), resolve_entity(conn, "japan")
+        as_queries, compiled = Pair(a.id, b.id), Pair(a.id, b.id, conn.dialect)
+        found = {}
+        for name in names:
+            query, text = getattr(as_queries, name)(), getattr(compiled, name)()
+            assert isinstance(text, sa.TextualSelect), name
+            ids = set(conn.scalars(query))
+            assert set(conn.scalars(text)) == ids, name
+            inside = sa.select(tables.entities.c.id).where(tables.entities.c.id.in_(text))
+            tied = sa.select(tables.entities.c.id).where(tables.entities.c.id.in_(query))
+            assert set(conn.scalars(inside)) == set(conn.scalars(tied)), name
+            found[name] = ids
+    assert all(found[name] for name in ("events", "relations", "people", "sides"))

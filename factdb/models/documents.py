@@ -3,16 +3,21 @@
 A document is a thing, apart from the signing event: it has a title and kind, its parties and
 signatories, and the event it was signed at. A row may stand for several unnamed documents
 ("twenty documents were signed"): then ``count`` says how many.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from factdb.models.base import Base, choice, date_precision_check
+from factdb.models import tables
+from factdb.models.base import Base
 from factdb.vocabulary import CountQualifier, DocumentKind, Precision, SignatoryRole
 
 
@@ -20,60 +25,30 @@ class Document(Base):
     """One document (or, with ``count``, a number of unnamed ones) a source says was signed."""
 
     __tablename__ = "documents"
+    __table__: ClassVar[sa.FromClause] = tables.documents
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    kind: Mapped[DocumentKind] = mapped_column(choice(DocumentKind, "kind"))
-    title: Mapped[str | None] = mapped_column(sa.String(500))
-    description: Mapped[str | None] = mapped_column(sa.Text)
+    id: Mapped[int]
+    slug: Mapped[str]
+    kind: Mapped[DocumentKind]
+    title: Mapped[str | None]
+    description: Mapped[str | None]
     count: Mapped[int | None]
-    count_qualifier: Mapped[CountQualifier | None] = mapped_column(
-        choice(CountQualifier, "count_qualifier")
-    )
+    count_qualifier: Mapped[CountQualifier | None]
     signed_on: Mapped[dt.date | None]
-    signed_precision: Mapped[Precision] = mapped_column(
-        choice(Precision, "signed_precision"), default=Precision.UNKNOWN
-    )
-    event_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
-    )
-    #: the source whose fact file declares this fact (the file is the truth for it)
-    source_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-    #: how the fact was inferred rather than read, when it was
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
-
-    __table_args__ = (
-        sa.CheckConstraint("title IS NOT NULL OR count IS NOT NULL", name="titled_or_counted"),
-        sa.CheckConstraint("count IS NULL OR count >= 1", name="count_positive"),
-        sa.CheckConstraint(
-            "count_qualifier IS NULL OR count IS NOT NULL", name="count_qualifier_needs_count"
-        ),
-        sa.CheckConstraint(
-            date_precision_check("signed_on", "signed_precision"), name="signed_on_dated"
-        ),
-    )
+    signed_precision: Mapped[Precision]
+    event_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    inferred: Mapped[str | None]
 
 
 class DocumentSignatory(Base):
     """An entity's part in a document: a signatory (on behalf of a party) or a party."""
 
     __tablename__ = "document_signatories"
+    __table__: ClassVar[sa.FromClause] = tables.document_signatories
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
-    entity_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    role: Mapped[SignatoryRole] = mapped_column(choice(SignatoryRole, "role"))
-    on_behalf_of_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
-    )
-
-    __table_args__ = (
-        sa.UniqueConstraint("document_id", "entity_id", "role"),
-        sa.CheckConstraint(
-            "on_behalf_of_id IS NULL OR on_behalf_of_id <> entity_id", name="behalf_other"
-        ),
-    )
+    id: Mapped[int]
+    document_id: Mapped[int]
+    entity_id: Mapped[int]
+    role: Mapped[SignatoryRole]
+    on_behalf_of_id: Mapped[int | None]

@@ -1,13 +1,19 @@
-"""Entities (countries, people, organisations ...), their names, identifiers and roles."""
+"""Entities (countries, people, organisations ...), their names, identifiers and roles.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, relationship
 
-from factdb.models.base import Base, choice, date_precision_check
+from factdb.models import tables
+from factdb.models.base import Base
 from factdb.vocabulary import EntityKind, IdentifierScheme, Precision
 
 
@@ -15,14 +21,14 @@ class Entity(Base):
     """Anything a fact can be about; ``slug`` is the stable key fact files refer to."""
 
     __tablename__ = "entities"
+    __table__: ClassVar[sa.FromClause] = tables.entities
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    kind: Mapped[EntityKind] = mapped_column(choice(EntityKind, "kind"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(300), index=True)
-    description: Mapped[str | None] = mapped_column(sa.Text)
-    #: why the fact needs an inference its quotes do not show; NULL when they show it all
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
+    id: Mapped[int]
+    slug: Mapped[str]
+    kind: Mapped[EntityKind]
+    name: Mapped[str]
+    description: Mapped[str | None]
+    inferred: Mapped[str | None]
 
     aliases: Mapped[list[EntityAlias]] = relationship(
         back_populates="entity", cascade="all, delete-orphan", passive_deletes=True
@@ -31,42 +37,33 @@ class Entity(Base):
         back_populates="entity", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (sa.CheckConstraint("length(slug) > 0", name="slug_not_empty"),)
-
 
 class EntityAlias(Base):
     """Another name of an entity, in a given language ('und' when unknown)."""
 
     __tablename__ = "entity_aliases"
+    __table__: ClassVar[sa.FromClause] = tables.entity_aliases
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(sa.String(300), index=True)
-    language: Mapped[str] = mapped_column(sa.String(16), default="und")
+    id: Mapped[int]
+    entity_id: Mapped[int]
+    name: Mapped[str]
+    language: Mapped[str]
 
     entity: Mapped[Entity] = relationship(back_populates="aliases")
-
-    __table_args__ = (sa.UniqueConstraint("entity_id", "name", "language"),)
 
 
 class EntityIdentifier(Base):
     """An external identifier (ISO 3166, UN M49, Wikidata, HS ...), unique per scheme."""
 
     __tablename__ = "entity_identifiers"
+    __table__: ClassVar[sa.FromClause] = tables.entity_identifiers
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entity_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    scheme: Mapped[IdentifierScheme] = mapped_column(choice(IdentifierScheme, "scheme"))
-    value: Mapped[str] = mapped_column(sa.String(100))
+    id: Mapped[int]
+    entity_id: Mapped[int]
+    scheme: Mapped[IdentifierScheme]
+    value: Mapped[str]
 
     entity: Mapped[Entity] = relationship(back_populates="identifiers")
-
-    __table_args__ = (
-        sa.UniqueConstraint("scheme", "value"),
-        sa.CheckConstraint("length(value) > 0", name="value_not_empty"),
-    )
 
 
 class Role(Base):
@@ -77,44 +74,19 @@ class Role(Base):
     """
 
     __tablename__ = "roles"
+    __table__: ClassVar[sa.FromClause] = tables.roles
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    person_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    title: Mapped[str] = mapped_column(sa.String(300))
-    #: the source whose fact file declares this fact (the file is the truth for it)
-    source_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int]
+    slug: Mapped[str]
+    person_id: Mapped[int]
+    organisation_id: Mapped[int]
+    title: Mapped[str]
+    source_id: Mapped[int | None]
     valid_from: Mapped[dt.date | None]
-    valid_from_precision: Mapped[Precision] = mapped_column(
-        choice(Precision, "valid_from_precision"), default=Precision.UNKNOWN
-    )
+    valid_from_precision: Mapped[Precision]
     valid_to: Mapped[dt.date | None]
-    valid_to_precision: Mapped[Precision | None] = mapped_column(
-        choice(Precision, "valid_to_precision")
-    )
-    #: why the fact needs an inference its quotes do not show; NULL when they show it all
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
-
-    __table_args__ = (
-        sa.CheckConstraint(
-            date_precision_check("valid_from", "valid_from_precision"), name="valid_from_dated"
-        ),
-        sa.CheckConstraint(
-            date_precision_check("valid_to", "valid_to_precision", optional=True),
-            name="valid_to_dated",
-        ),
-        sa.CheckConstraint(
-            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="valid_order"
-        ),
-        sa.CheckConstraint("person_id <> organisation_id", name="distinct_parties"),
-    )
+    valid_to_precision: Mapped[Precision | None]
+    inferred: Mapped[str | None]
 
 
 class EntityDeclaration(Base):
@@ -126,34 +98,27 @@ class EntityDeclaration(Base):
     """
 
     __tablename__ = "entity_declarations"
+    __table__: ClassVar[sa.FromClause] = tables.entity_declarations
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entity_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
-    source_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[EntityKind] = mapped_column(choice(EntityKind, "kind"))
-    name: Mapped[str] = mapped_column(sa.String(300))
-    #: NULL: this source says nothing about the description (it never clears one)
-    description: Mapped[str | None] = mapped_column(sa.Text)
-    file: Mapped[str | None] = mapped_column(sa.String(1000))
+    id: Mapped[int]
+    entity_id: Mapped[int]
+    source_id: Mapped[int]
+    kind: Mapped[EntityKind]
+    name: Mapped[str]
+    description: Mapped[str | None]
+    file: Mapped[str | None]
     line: Mapped[int | None]
-
-    __table_args__ = (sa.UniqueConstraint("entity_id", "source_id"),)
 
 
 class EntityAliasDeclaration(Base):
     """A source whose fact file declares an alias: the alias goes when the last one stops."""
 
     __tablename__ = "entity_alias_declarations"
+    __table__: ClassVar[sa.FromClause] = tables.entity_alias_declarations
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    alias_id: Mapped[int] = mapped_column(sa.ForeignKey("entity_aliases.id", ondelete="CASCADE"))
-    source_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-
-    __table_args__ = (sa.UniqueConstraint("alias_id", "source_id"),)
+    id: Mapped[int]
+    alias_id: Mapped[int]
+    source_id: Mapped[int]
 
 
 class EntityIdentifierDeclaration(Base):
@@ -161,13 +126,8 @@ class EntityIdentifierDeclaration(Base):
     stops, unless an import matches trade rows by it."""
 
     __tablename__ = "entity_identifier_declarations"
+    __table__: ClassVar[sa.FromClause] = tables.entity_identifier_declarations
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    identifier_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entity_identifiers.id", ondelete="CASCADE")
-    )
-    source_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-
-    __table_args__ = (sa.UniqueConstraint("identifier_id", "source_id"),)
+    id: Mapped[int]
+    identifier_id: Mapped[int]
+    source_id: Mapped[int]

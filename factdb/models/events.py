@@ -1,13 +1,19 @@
-"""Events (visits, signings, forums, memoranda ...) and who took part in them."""
+"""Events (visits, signings, forums, memoranda ...) and who took part in them.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from factdb.models.base import Base, choice, date_precision_check
+from factdb.models import tables
+from factdb.models.base import Base
 from factdb.vocabulary import CountQualifier, EventKind, EventStatus, ParticipantRole, Precision
 
 
@@ -20,80 +26,38 @@ class Event(Base):
     """
 
     __tablename__ = "events"
+    __table__: ClassVar[sa.FromClause] = tables.events
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    kind: Mapped[EventKind] = mapped_column(choice(EventKind, "kind"))
-    title: Mapped[str] = mapped_column(sa.String(500))
-    description: Mapped[str | None] = mapped_column(sa.Text)
+    id: Mapped[int]
+    slug: Mapped[str]
+    kind: Mapped[EventKind]
+    title: Mapped[str]
+    description: Mapped[str | None]
     start_date: Mapped[dt.date | None]
-    start_precision: Mapped[Precision] = mapped_column(
-        choice(Precision, "start_precision"), default=Precision.UNKNOWN
-    )
+    start_precision: Mapped[Precision]
     end_date: Mapped[dt.date | None]
-    end_precision: Mapped[Precision] = mapped_column(
-        choice(Precision, "end_precision"), default=Precision.UNKNOWN
-    )
-    date_note: Mapped[str | None] = mapped_column(sa.String(200))
-    location_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
-    )
-    parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
-    )
-    cameo_code: Mapped[str | None] = mapped_column(sa.String(4))
-    status: Mapped[EventStatus] = mapped_column(
-        choice(EventStatus, "status"), default=EventStatus.HELD, server_default="held"
-    )
-    invited_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
-    )
-    #: the source whose fact file declares this fact (the file is the truth for it)
-    source_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-    #: why the fact needs an inference its quotes do not show; NULL when they show it all
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
-
-    __table_args__ = (
-        sa.CheckConstraint(
-            date_precision_check("start_date", "start_precision"), name="start_dated"
-        ),
-        sa.CheckConstraint(date_precision_check("end_date", "end_precision"), name="end_dated"),
-        sa.CheckConstraint(
-            "start_date IS NULL OR end_date IS NULL OR start_date <= end_date", name="date_order"
-        ),
-        sa.CheckConstraint(
-            "cameo_code IS NULL OR (length(cameo_code) BETWEEN 2 AND 4)", name="cameo_code_length"
-        ),
-        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="parent_other"),
-        sa.Index("ix_events_start_date_start_precision", "start_date", "start_precision"),
-    )
+    end_precision: Mapped[Precision]
+    date_note: Mapped[str | None]
+    location_id: Mapped[int | None]
+    parent_id: Mapped[int | None]
+    cameo_code: Mapped[str | None]
+    status: Mapped[EventStatus]
+    invited_by_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    inferred: Mapped[str | None]
 
 
 class EventParticipant(Base):
     """An entity's part in an event; a group of unnamed members carries a count and qualifier."""
 
     __tablename__ = "event_participants"
+    __table__: ClassVar[sa.FromClause] = tables.event_participants
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
-    entity_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    role: Mapped[ParticipantRole] = mapped_column(choice(ParticipantRole, "role"))
+    id: Mapped[int]
+    event_id: Mapped[int]
+    entity_id: Mapped[int]
+    role: Mapped[ParticipantRole]
     count: Mapped[int | None]
-    count_qualifier: Mapped[CountQualifier | None] = mapped_column(
-        choice(CountQualifier, "count_qualifier")
-    )
-    note: Mapped[str | None] = mapped_column(sa.Text)
-    #: why the fact needs an inference its quotes do not show; NULL when they show it all
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
-
-    __table_args__ = (
-        sa.UniqueConstraint("event_id", "entity_id", "role"),
-        sa.CheckConstraint("count IS NULL OR count >= 0", name="count_non_negative"),
-        sa.CheckConstraint(
-            "count_qualifier IS NULL OR count IS NOT NULL", name="count_qualifier_needs_count"
-        ),
-    )
+    count_qualifier: Mapped[CountQualifier | None]
+    note: Mapped[str | None]
+    inferred: Mapped[str | None]

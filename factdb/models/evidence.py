@@ -2,22 +2,23 @@
 
 Each row ties exactly one fact (by one typed foreign key per kind, a CHECK enforcing that exactly
 one is set) to a source, with the verbatim quote and its character span in the source text.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from factdb.factkinds import FACT_KINDS
+from factdb.models import tables
 from factdb.models.base import Base
+from factdb.models.tables import FACT_COLUMNS
 
-#: fact kind -> the evidence column that points at it; the order is the documented one.
-FACT_COLUMNS: dict[str, str] = {kind.name: kind.evidence_column for kind in FACT_KINDS}
-
-
-def _exactly_one(columns: list[str]) -> str:
-    return " + ".join(f"(CASE WHEN {c} IS NOT NULL THEN 1 ELSE 0 END)" for c in columns) + " = 1"
+__all__ = ["FACT_COLUMNS", "Evidence"]
 
 
 class Evidence(Base):
@@ -28,51 +29,21 @@ class Evidence(Base):
     """
 
     __tablename__ = "evidence"
+    __table__: ClassVar[sa.FromClause] = tables.evidence
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    source_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-    quote: Mapped[str] = mapped_column(sa.Text)
+    id: Mapped[int]
+    fingerprint: Mapped[str]
+    source_id: Mapped[int]
+    quote: Mapped[str]
     quote_start: Mapped[int | None]
     quote_end: Mapped[int | None]
-    field: Mapped[str | None] = mapped_column(sa.String(100))
-    #: False when the quote is a summary of a page whose text we do not hold.
-    verbatim: Mapped[bool] = mapped_column(default=True)
-    # One column per fact kind, each named in ``FACT_KINDS`` (a test holds them equal).
-    entity_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    role_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("roles.id", ondelete="CASCADE"), index=True
-    )
-    event_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
-    participant_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("event_participants.id", ondelete="CASCADE"), index=True
-    )
-    trade_flow_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("trade_flows.id", ondelete="CASCADE"), index=True
-    )
-    relation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("relations.id", ondelete="CASCADE"), index=True
-    )
-    quantity_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("quantities.id", ondelete="CASCADE"), index=True
-    )
-    document_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True
-    )
-
-    __table_args__ = (
-        sa.CheckConstraint(_exactly_one(list(FACT_COLUMNS.values())), name="exactly_one_fact"),
-        sa.CheckConstraint("length(quote) > 0", name="quote_not_empty"),
-        sa.CheckConstraint(
-            "(quote_start IS NULL AND quote_end IS NULL) OR "
-            "(quote_start >= 0 AND quote_end > quote_start)",
-            name="quote_span",
-        ),
-        sa.CheckConstraint("verbatim OR quote_start IS NULL", name="located_only_verbatim"),
-    )
+    field: Mapped[str | None]
+    verbatim: Mapped[bool]
+    entity_id: Mapped[int | None]
+    role_id: Mapped[int | None]
+    event_id: Mapped[int | None]
+    participant_id: Mapped[int | None]
+    trade_flow_id: Mapped[int | None]
+    relation_id: Mapped[int | None]
+    quantity_id: Mapped[int | None]
+    document_id: Mapped[int | None]

@@ -1,14 +1,19 @@
-"""Relations and claims between entities, with validity, rank and who made the claim."""
+"""Relations and claims between entities, with validity, rank and who made the claim.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from factdb.models.base import Base, choice, date_precision_check
+from factdb.models import tables
+from factdb.models.base import Base
 from factdb.vocabulary import Precision, Predicate, Rank
 
 
@@ -22,59 +27,24 @@ class Relation(Base):
     """
 
     __tablename__ = "relations"
+    __table__: ClassVar[sa.FromClause] = tables.relations
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    subject_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    predicate: Mapped[Predicate] = mapped_column(choice(Predicate, "predicate"), index=True)
-    object_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    value: Mapped[str | None] = mapped_column(sa.Text)
-    unit: Mapped[str | None] = mapped_column(sa.String(50))
-    context_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int]
+    slug: Mapped[str]
+    subject_id: Mapped[int]
+    predicate: Mapped[Predicate]
+    object_id: Mapped[int | None]
+    value: Mapped[str | None]
+    unit: Mapped[str | None]
+    context_id: Mapped[int | None]
     valid_from: Mapped[dt.date | None]
-    valid_from_precision: Mapped[Precision] = mapped_column(
-        choice(Precision, "valid_from_precision"), default=Precision.UNKNOWN
-    )
+    valid_from_precision: Mapped[Precision]
     valid_to: Mapped[dt.date | None]
-    valid_to_precision: Mapped[Precision | None] = mapped_column(
-        choice(Precision, "valid_to_precision")
-    )
-    qualifiers: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    claimed_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="CASCADE"), index=True
-    )
-    rank: Mapped[Rank] = mapped_column(choice(Rank, "rank"), default=Rank.NORMAL)
-    rank_reason: Mapped[str | None] = mapped_column(sa.Text)
-    event_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
-    #: the source whose fact file declares this fact (the file is the truth for it)
-    source_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
-    #: why the fact needs an inference its quotes do not show; NULL when they show it all
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
-
-    __table_args__ = (
-        sa.CheckConstraint("object_id IS NOT NULL OR value IS NOT NULL", name="has_object"),
-        sa.CheckConstraint("unit IS NULL OR value IS NOT NULL", name="unit_needs_value"),
-        sa.CheckConstraint(
-            "rank = 'normal' OR rank_reason IS NOT NULL", name="rank_reason_when_ranked"
-        ),
-        sa.CheckConstraint(
-            date_precision_check("valid_from", "valid_from_precision"), name="valid_from_dated"
-        ),
-        sa.CheckConstraint(
-            date_precision_check("valid_to", "valid_to_precision", optional=True),
-            name="valid_to_dated",
-        ),
-        sa.CheckConstraint(
-            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="valid_order"
-        ),
-    )
+    valid_to_precision: Mapped[Precision | None]
+    qualifiers: Mapped[dict[str, Any] | None]
+    claimed_by_id: Mapped[int | None]
+    rank: Mapped[Rank]
+    rank_reason: Mapped[str | None]
+    event_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    inferred: Mapped[str | None]

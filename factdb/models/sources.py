@@ -1,13 +1,19 @@
-"""Source documents: every fact in factdb points back to one of these."""
+"""Source documents: every fact in factdb points back to one of these.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from factdb.models.base import Base, choice, date_precision_check
+from factdb.models import tables
+from factdb.models.base import Base
 from factdb.vocabulary import Precision, SourceKind
 
 
@@ -20,36 +26,21 @@ class Source(Base):
     """
 
     __tablename__ = "sources"
+    __table__: ClassVar[sa.FromClause] = tables.sources
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    kind: Mapped[SourceKind] = mapped_column(choice(SourceKind, "kind"))
-    title: Mapped[str | None] = mapped_column(sa.String(500))
-    publisher: Mapped[str | None] = mapped_column(sa.String(200))
-    url: Mapped[str | None] = mapped_column(sa.String(2000))
+    id: Mapped[int]
+    slug: Mapped[str]
+    kind: Mapped[SourceKind]
+    title: Mapped[str | None]
+    publisher: Mapped[str | None]
+    url: Mapped[str | None]
     published_on: Mapped[dt.date | None]
-    published_precision: Mapped[Precision] = mapped_column(
-        choice(Precision, "published_precision"), default=Precision.UNKNOWN
-    )
-    language: Mapped[str | None] = mapped_column(sa.String(16))
-    text: Mapped[str | None] = mapped_column(sa.Text)
-    text_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    file_name: Mapped[str | None] = mapped_column(sa.String(500))
+    published_precision: Mapped[Precision]
+    language: Mapped[str | None]
+    text: Mapped[str | None]
+    text_sha256: Mapped[str | None]
+    file_name: Mapped[str | None]
     row_count: Mapped[int | None]
     imported_at: Mapped[dt.datetime | None]
-    reposts_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="SET NULL"), index=True
-    )
-    note: Mapped[str | None] = mapped_column(sa.Text)
-
-    __table_args__ = (
-        sa.CheckConstraint(
-            date_precision_check("published_on", "published_precision"), name="published_on_dated"
-        ),
-        sa.CheckConstraint(
-            "text_sha256 IS NULL OR length(text_sha256) = 64", name="text_sha256_length"
-        ),
-        sa.CheckConstraint("text IS NULL OR text_sha256 IS NOT NULL", name="text_has_sha256"),
-        sa.CheckConstraint("row_count IS NULL OR row_count >= 0", name="row_count_non_negative"),
-        sa.CheckConstraint("reposts_id IS NULL OR reposts_id <> id", name="reposts_other"),
-    )
+    reposts_id: Mapped[int | None]
+    note: Mapped[str | None]

@@ -3,25 +3,31 @@
 Stated and official rows differ by ``series``: a fact file's rows belong to its source's slug,
 an official import to its dataset (``comtrade``), so the same period can hold both and
 ``report reconcile`` can set them side by side.
+
+The tables are declared in ``factdb.models.tables`` (Core); the classes here map them for the
+ORM and must not declare a column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from factdb.models.base import Base, Money, choice
+from factdb.models import tables
+from factdb.models.base import Base
+from factdb.models.tables import PARTIAL_INDEXES, add_postgresql_partial_indexes
 from factdb.vocabulary import (
-    COMTRADE_SERIES,
-    TOTAL_COMMODITY,
     Flow,
     QuantityKind,
     TradeStatus,
     ValueQualifier,
 )
+
+__all__ = ["PARTIAL_INDEXES", "TradeDerivation", "TradeFlow", "add_postgresql_partial_indexes"]
 
 
 class TradeFlow(Base):
@@ -38,117 +44,41 @@ class TradeFlow(Base):
     """
 
     __tablename__ = "trade_flows"
+    __table__: ClassVar[sa.FromClause] = tables.trade_flows
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str | None] = mapped_column(sa.String(200))
-    series: Mapped[str] = mapped_column(sa.String(200))
-    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
-    # No index of its own: the natural key's index leads with (reporter_id, partner_id), which
-    # serves every trade query; one more index costs the bulk import a fifth of its speed.
-    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"))
-    year: Mapped[int | None] = mapped_column(sa.SmallInteger)
-    month: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
-    months: Mapped[int] = mapped_column(sa.SmallInteger, default=12)
-    flow: Mapped[Flow] = mapped_column(choice(Flow, "flow"))
-    commodity_code: Mapped[str] = mapped_column(sa.String(20), default=TOTAL_COMMODITY)
-    commodity_label: Mapped[str | None] = mapped_column(sa.String(500))
-    value: Mapped[Decimal] = mapped_column(Money)
-    currency: Mapped[str] = mapped_column(sa.String(3), default="USD")
-    value_qualifier: Mapped[ValueQualifier] = mapped_column(
-        choice(ValueQualifier, "value_qualifier"), default=ValueQualifier.EXACT
-    )
-    value_low: Mapped[Decimal | None] = mapped_column(Money)
-    value_high: Mapped[Decimal | None] = mapped_column(Money)
-    status: Mapped[TradeStatus] = mapped_column(choice(TradeStatus, "status"))
+    id: Mapped[int]
+    slug: Mapped[str | None]
+    series: Mapped[str]
+    reporter_id: Mapped[int]
+    partner_id: Mapped[int]
+    year: Mapped[int | None]
+    month: Mapped[int]
+    months: Mapped[int]
+    flow: Mapped[Flow]
+    commodity_code: Mapped[str]
+    commodity_label: Mapped[str | None]
+    value: Mapped[Decimal]
+    currency: Mapped[str]
+    value_qualifier: Mapped[ValueQualifier]
+    value_low: Mapped[Decimal | None]
+    value_high: Mapped[Decimal | None]
+    status: Mapped[TradeStatus]
     as_of: Mapped[dt.date | None]
-    method: Mapped[str | None] = mapped_column(sa.Text)
-    source_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("sources.id", ondelete="CASCADE"), index=True
-    )
+    method: Mapped[str | None]
+    source_id: Mapped[int | None]
     source_line: Mapped[int | None]
-    #: why the fact needs an inference its quotes do not show; NULL when they show it all
-    inferred: Mapped[str | None] = mapped_column(sa.Text)
-    kind: Mapped[QuantityKind] = mapped_column(
-        choice(QuantityKind, "kind"), default=QuantityKind.ACTUAL, server_default="actual"
-    )
-    stated_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
-    )
-    event_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
-    )
-
-    __table_args__ = (
-        # The natural key leads with reporter and partner, so its index also serves the
-        # reports (trade by reporter, partner and period) and the mirror lookups.
-        sa.UniqueConstraint(
-            "reporter_id",
-            "partner_id",
-            "year",
-            "month",
-            "months",
-            "flow",
-            "commodity_code",
-            "series",
-            "kind",
-            name="uq_trade_flows_natural_key",
-        ),
-        # Only fact-file rows have a slug: a partial index keeps bulk rows out of it.
-        sa.Index(
-            "uq_trade_flows_slug",
-            "slug",
-            unique=True,
-            sqlite_where=sa.text("slug IS NOT NULL"),
-            postgresql_where=sa.text("slug IS NOT NULL"),
-        ),
-        # Stated figures (every series but the official import's): the few rows reconcile
-        # and the briefing start from. Partial, so the official millions stay out of it.
-        sa.Index(
-            "ix_trade_flows_stated",
-            "reporter_id",
-            "partner_id",
-            "year",
-            sqlite_where=sa.text(f"series <> '{COMTRADE_SERIES}'"),
-            postgresql_where=sa.text(f"series <> '{COMTRADE_SERIES}'"),
-        ),
-        sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
-        sa.CheckConstraint(
-            "(month = 0 AND months = 12) OR (month >= 1 AND months >= 1 AND month + months <= 13)",
-            name="period_within_year",
-        ),
-        sa.CheckConstraint("value >= 0", name="value_non_negative"),
-        sa.CheckConstraint("value_low IS NULL OR value_low >= 0", name="value_low_non_negative"),
-        sa.CheckConstraint(
-            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high",
-            name="bounds_order",
-        ),
-        sa.CheckConstraint("length(currency) = 3", name="currency_code"),
-        sa.CheckConstraint("length(commodity_code) > 0", name="commodity_code_not_empty"),
-        sa.CheckConstraint("reporter_id <> partner_id", name="distinct_parties"),
-        sa.CheckConstraint(
-            "source_line IS NULL OR (source_line > 0 AND source_id IS NOT NULL)",
-            name="source_line_needs_source",
-        ),
-        sa.CheckConstraint("status <> 'derived' OR method IS NOT NULL", name="derived_has_method"),
-        sa.CheckConstraint("kind <> 'change'", name="kind_not_change"),
-        sa.CheckConstraint("year IS NOT NULL OR kind <> 'actual'", name="actual_has_year"),
-    )
+    inferred: Mapped[str | None]
+    kind: Mapped[QuantityKind]
+    stated_by_id: Mapped[int | None]
+    event_id: Mapped[int | None]
 
 
 class TradeDerivation(Base):
     """One input of a derived row: derived = sum(coefficient * input)."""
 
     __tablename__ = "trade_derivations"
+    __table__: ClassVar[sa.FromClause] = tables.trade_derivations
 
-    derived_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("trade_flows.id", ondelete="CASCADE"), primary_key=True
-    )
-    input_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("trade_flows.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    coefficient: Mapped[int] = mapped_column(sa.SmallInteger)
-
-    __table_args__ = (
-        sa.CheckConstraint("coefficient IN (-1, 1)", name="coefficient_sign"),
-        sa.CheckConstraint("derived_id <> input_id", name="not_self"),
-    )
+    derived_id: Mapped[int]
+    input_id: Mapped[int]
+    coefficient: Mapped[int]

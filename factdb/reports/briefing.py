@@ -17,21 +17,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
 from factdb.errors import InvalidOption
-from factdb.models import (
-    TOTAL_COMMODITY,
-    Entity,
-    EntityIdentifier,
-    Event,
-    Relation,
-    Role,
-    Source,
-)
-from factdb.models import TradeFlow as TF
+from factdb.models import tables
 from factdb.reports.claims import RelationRow, relations
-from factdb.reports.common import AnySelect, EntityRef, date_label, inferred_label, resolve_entity
+from factdb.reports.common import (
+    AnySelect,
+    CoreTable,
+    EntityRef,
+    date_label,
+    inferred_label,
+    resolve_entity,
+)
 from factdb.reports.entity import roles_where
 from factdb.reports.pair import Pair
 from factdb.reports.statements import (
@@ -49,6 +46,15 @@ from factdb.reports.statements import (
 from factdb.reports.timeline import timeline
 from factdb.reports.trade import TradeRow, is_stated, trade_query, trade_rows
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
+from factdb.vocabulary import TOTAL_COMMODITY
+
+Entity = CoreTable(tables.entities)
+EntityIdentifier = CoreTable(tables.entity_identifiers)
+Event = CoreTable(tables.events)
+Relation = CoreTable(tables.relations)
+Role = CoreTable(tables.roles)
+Source = CoreTable(tables.sources)
+TF = CoreTable(tables.trade_flows)
 
 SECTIONS = (
     "relationship",
@@ -119,6 +125,13 @@ class _Context:
     b: EntityRef
     pair: Pair
     numbering: _Numbering
+    _figures: dict[bool, list[Figure]] = field(default_factory=dict)
+
+    def figures(self, official: bool = False) -> list[Figure]:
+        """The pair's trade figures (``statements.figures``), read once for every section."""
+        if official not in self._figures:
+            self._figures[official] = figures(self.conn, self.a.id, self.b.id, official=official)
+        return list(self._figures[official])
 
     def line(
         self, text: str, sources: list[str], data: dict[str, Any], inferred: str | None = None
@@ -167,10 +180,9 @@ def relationship(ctx: _Context) -> list[BriefingLine]:
 def people(ctx: _Context) -> list[BriefingLine]:
     """Roles, in either country or a body tied to it, of people who take part in the pair's
     events, relations or claims. A role still held reads "as of" its newest source's date."""
-    sides = sa.union(ctx.pair.side("a"), ctx.pair.side("b")).subquery()
     condition = sa.and_(
         Role.person_id.in_(ctx.pair.people()),
-        Role.organisation_id.in_(sa.select(sides.c.id)),
+        Role.organisation_id.in_(ctx.pair.sides()),
     )
     out = []
     for role in roles_where(ctx.conn, condition):
@@ -249,10 +261,10 @@ def trade(ctx: _Context) -> list[BriefingLine]:
     pointing to the full reports. Every query leads with (reporter, partner): the index of
     stated figures or the natural key's."""
     conn, a, b = ctx.conn, ctx.a, ctx.b
-    t = TF.__table__
-    query = trade_query(conn, a.slug, b.slug)
+    t = TF.table
+    query = trade_query(conn, a, b)
     stated = trade_rows(conn, query.where(is_stated(t.c.series)))
-    latest = aliased(TF)
+    latest = TF.alias()
     newest_year = (
         sa.select(sa.func.max(latest.year))
         .where(
@@ -324,7 +336,7 @@ def _top_commodities(
     """The reporter's TOP_COMMODITIES largest annual commodity figures with the partner, in
     the latest year it filed any, and how many more it filed that year. Reads that one year's
     rows of the pair, through the natural key (reporter, partner, year)."""
-    t = TF.__table__
+    t = TF.table
     annual = sa.and_(
         t.c.reporter_id == reporter.id,
         t.c.partner_id == partner.id,
@@ -367,7 +379,7 @@ def _directed(
 
 
 def export_goods(ctx: _Context) -> list[BriefingLine]:
-    hs = dict(
+    hs: dict[str, str] = dict(
         ctx.conn.execute(
             sa.select(Entity.name, EntityIdentifier.value)
             .join(EntityIdentifier, EntityIdentifier.entity_id == Entity.id)
@@ -620,9 +632,9 @@ def event_statements(ctx: _Context) -> list[BriefingLine]:
 def targets(ctx: _Context) -> list[BriefingLine]:
     """Trade targets, forecasts and commitments beside the actual figure for the same flow:
     of the same year where there is one, else the newest, stated or official."""
-    stated = figures(ctx.conn, ctx.a.id, ctx.b.id)
+    stated = ctx.figures()
     actual = [f for f in stated if f.kind == "actual"]
-    actual += figures(ctx.conn, ctx.a.id, ctx.b.id, official=True)
+    actual += ctx.figures(official=True)
     out = []
     for goal in (f for f in stated if f.kind != "actual"):
 
@@ -676,7 +688,7 @@ def targets(ctx: _Context) -> list[BriefingLine]:
 
 def derived_figures(ctx: _Context) -> list[BriefingLine]:
     """Each derived trade figure with its inputs; it is as final as they are."""
-    stated = figures(ctx.conn, ctx.a.id, ctx.b.id)
+    stated = ctx.figures()
     by_id = {f.id: f for f in stated}
     derived = [f for f in stated if f.status == "derived"]
     inputs = derivations(ctx.conn, [f.id for f in derived])
@@ -724,7 +736,7 @@ def disagreements_section(ctx: _Context) -> list[BriefingLine]:
     """Two sources stating different figures for the same thing, in one line each: both
     values and sources, the difference, and whether the qualifiers' rounding covers it."""
     out = []
-    for first, second in disagreements(figures(ctx.conn, ctx.a.id, ctx.b.id)):
+    for first, second in disagreements(ctx.figures()):
         n_first = ctx.numbering.refs(first.sources[:1])
         n_second = ctx.numbering.refs(second.sources[:1])
         difference = abs(first.value - second.value)
@@ -922,7 +934,7 @@ def briefing(conn: Connection, country: str = "bulgaria", partner: str = "japan"
         raise InvalidOption(
             f"{country!r} and {partner!r} are both {a.name}: name two different countries"
         )
-    ctx = _Context(conn, a, b, Pair(a.id, b.id), _Numbering())
+    ctx = _Context(conn, a, b, Pair(a.id, b.id, conn.dialect), _Numbering())
     out = Briefing(a.name, b.name)
     out.sections = {name: BUILDERS[name](ctx) for name in SECTIONS}
     out.sources = _sources(conn, ctx.numbering.order)

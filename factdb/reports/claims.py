@@ -6,18 +6,20 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
-from factdb.models import Entity, Relation
+from factdb.models import tables
 from factdb.reports.common import (
-    AnySelect,
+    CoreTable,
+    IdQuery,
     date_label,
     end_label,
     ids_of,
-    orm_rows,
     resolve_entity,
     sources_by_fact,
 )
+
+Entity = CoreTable(tables.entities)
+Relation = CoreTable(tables.relations)
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,10 @@ def relations(
     by: str | None = None,
     about: str | None = None,
     predicates: list[str] | None = None,
-    within: AnySelect | None = None,
+    within: IdQuery | None = None,
 ) -> list[RelationRow]:
     """Relations in subject order; ``within`` narrows them to a query of relation ids."""
-    subject, obj, context, claimant = (aliased(Entity) for _ in range(4))
+    subject, obj, context, claimant = (Entity.alias() for _ in range(4))
     query = (
         sa.select(
             Relation,
@@ -77,22 +79,22 @@ def relations(
         query = query.where(Relation.predicate.in_(predicates))
     if within is not None:
         query = query.where(Relation.id.in_(within))
-    rows = orm_rows(conn, query)
+    rows = conn.execute(query).all()
     sources = sources_by_fact(conn, "relation", ids_of(query, Relation.id))
     return [
         RelationRow(
-            slug=r.Relation.slug,
+            slug=r.slug,
             subject=r.subject,
-            predicate=str(r.Relation.predicate),
+            predicate=str(r.predicate),
             object=r.object,
-            value=r.Relation.value,
+            value=r.value,
             context=r.context,
-            valid_from=date_label(r.Relation.valid_from, r.Relation.valid_from_precision),
-            valid_to=end_label(r.Relation.valid_to, r.Relation.valid_to_precision),
+            valid_from=date_label(r.valid_from, r.valid_from_precision),
+            valid_to=end_label(r.valid_to, r.valid_to_precision),
             claimed_by=r.claimed_by,
-            rank=str(r.Relation.rank),
-            sources=sources[r.Relation.id],
-            inferred=r.Relation.inferred,
+            rank=str(r.rank),
+            sources=sources[r.id],
+            inferred=r.inferred,
         )
         for r in rows
     ]

@@ -3,6 +3,11 @@
 No report query may bind one parameter per row: fact sets are passed as subqueries (a
 ``Select`` of ids), so a report over a million imported rows stays within every driver's
 parameter limit (PostgreSQL 65,535; SQLite's build limit, 32,766 on a stock build).
+
+Reports query the schema's Core tables (``factdb.models.tables``) through ``CoreTable``: a
+person waits for every command, and importing the ORM, building mappers and the ORM's
+per-statement compilation cost more than the queries themselves (docs/performance.md,
+"Start-up"). Nothing under ``factdb.reports`` may import ``sqlalchemy.orm``.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from factdb.errors import EntityNotFound
-from factdb.models import FACT_COLUMNS, Entity, EntityAlias, EntityIdentifier, Evidence, Source
+from factdb.models import tables
 
 #: any select, whatever its columns: a report query, or a query of fact ids
 AnySelect: TypeAlias = "sa.Select[*tuple[Any, ...]]"
+#: a query of ids to run inside another: a select, or SQL compiled once (``Pair``)
+IdQuery: TypeAlias = "AnySelect | sa.TextualSelect"
 
 #: names longer than this are no entity's (names are at most 300 characters, slugs 200):
 #: refused at once, without a fuzzy search whose cost grows with the square of the length
@@ -30,12 +36,36 @@ MAX_NAME_LENGTH = 300
 SUGGEST_MAX_LENGTH = 200
 
 
-def orm_rows(conn: Connection, query: Any) -> list[Any]:
-    """Run a select of mapped classes on ``conn``, so rows hold model objects, not columns."""
-    with Session(bind=conn) as session:
-        rows = session.execute(query).all()
-        session.expunge_all()
-        return list(rows)
+class CoreTable:
+    """A model's table that reads like the model in a query, but is plain Core.
+
+    ``Relation.subject_id`` is the table's column; ``select``, ``join`` and ``exists`` take the
+    object as the table; ``alias()`` is ``Model.alias()``. Statements built from it compile
+    without the ORM (the same SQL, the same rows, as plain column values).
+    """
+
+    def __init__(self, table: sa.FromClause) -> None:
+        self.table = table
+
+    def alias(self) -> CoreTable:
+        """An alias of the table: ``Model.alias()``, for a second join to it."""
+        return CoreTable(self.table.alias())
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.table.c[name]
+        except KeyError:
+            raise AttributeError(f"{self.table.description} has no column {name!r}") from None
+
+    def __clause_element__(self) -> Any:  # Any: SQLAlchemy's protocol wants a column role
+        return self.table
+
+
+Entity = CoreTable(tables.entities)
+EntityAlias = CoreTable(tables.entity_aliases)
+EntityIdentifier = CoreTable(tables.entity_identifiers)
+Evidence = CoreTable(tables.evidence)
+Source = CoreTable(tables.sources)
 
 
 @dataclass(frozen=True)
@@ -160,13 +190,13 @@ def end_label(date: dt.date | None, precision: str | None) -> str | None:
     return None if precision is None else date_label(date, precision)
 
 
-def sources_by_fact(conn: Connection, kind: str, fact_ids: AnySelect) -> dict[int, list[str]]:
+def sources_by_fact(conn: Connection, kind: str, fact_ids: IdQuery) -> dict[int, list[str]]:
     """Slugs of the sources that give evidence for each fact of ``kind`` in ``fact_ids``.
 
     ``fact_ids`` is a query of ids, run inside this one (never a list of bound ids).
     """
     out: dict[int, list[str]] = defaultdict(list)
-    column = getattr(Evidence, FACT_COLUMNS[kind])
+    column = getattr(Evidence, tables.FACT_COLUMNS[kind])
     rows = conn.execute(
         sa.select(column, Source.slug)
         .join(Source, Source.id == Evidence.source_id)

@@ -7,27 +7,26 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
-from factdb.models import (
-    Entity,
-    EntityAlias,
-    EntityIdentifier,
-    Event,
-    EventParticipant,
-    Evidence,
-    Role,
-    Source,
-)
+from factdb.models import tables
 from factdb.reports.claims import RelationRow, relations
 from factdb.reports.common import (
+    CoreTable,
     date_label,
     end_label,
     ids_of,
-    orm_rows,
     resolve_entity,
     sources_by_fact,
 )
+
+Entity = CoreTable(tables.entities)
+EntityAlias = CoreTable(tables.entity_aliases)
+EntityIdentifier = CoreTable(tables.entity_identifiers)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
+Evidence = CoreTable(tables.evidence)
+Role = CoreTable(tables.roles)
+Source = CoreTable(tables.sources)
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def roles_of(conn: Connection, entity_ids: list[int]) -> list[RoleRow]:
 def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[RoleRow]:
     """Roles matching ``condition``; ``as_of`` is the newest publication date of the sources
     that state each, so a role read as held is held "as of" that date, not today."""
-    person, org = aliased(Entity), aliased(Entity)
+    person, org = Entity.alias(), Entity.alias()
     query = (
         sa.select(Role, person.name.label("person"), org.name.label("org"))
         .join(person, person.id == Role.person_id)
@@ -91,7 +90,7 @@ def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Rol
         .where(condition)
         .order_by(org.name, Role.valid_to_precision.is_not(None), person.name)
     )
-    rows = orm_rows(conn, query)
+    rows = conn.execute(query).all()
     role_ids = ids_of(query, Role.id)
     sources = sources_by_fact(conn, "role", role_ids)
     newest: dict[int, tuple[dt.date, str]] = {}
@@ -107,14 +106,14 @@ def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Rol
     return [
         RoleRow(
             person=r.person,
-            title=r.Role.title,
+            title=r.title,
             organisation=r.org,
-            valid_from=date_label(r.Role.valid_from, r.Role.valid_from_precision),
-            valid_to=end_label(r.Role.valid_to, r.Role.valid_to_precision),
-            current=r.Role.valid_to_precision is None,
-            sources=sources[r.Role.id],
-            as_of=date_label(*newest.get(r.Role.id, (None, None))),
-            inferred=r.Role.inferred,
+            valid_from=date_label(r.valid_from, r.valid_from_precision),
+            valid_to=end_label(r.valid_to, r.valid_to_precision),
+            current=r.valid_to_precision is None,
+            sources=sources[r.id],
+            as_of=date_label(*newest.get(r.id, (None, None))),
+            inferred=r.inferred,
         )
         for r in rows
     ]
@@ -122,7 +121,7 @@ def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Rol
 
 def entity_report(conn: Connection, name: str) -> EntityReport:
     ref = resolve_entity(conn, name)
-    entity = orm_rows(conn, sa.select(Entity).where(Entity.id == ref.id))[0].Entity
+    entity = conn.execute(sa.select(Entity).where(Entity.id == ref.id)).one()
     report = EntityReport(ref.slug, ref.kind, ref.name, entity.description)
     report.inferred = entity.inferred
     report.aliases = list(
@@ -147,16 +146,16 @@ def entity_report(conn: Connection, name: str) -> EntityReport:
         .where(EventParticipant.entity_id == ref.id)
         .order_by(Event.start_date.is_(None), Event.start_date, Event.title)
     )
-    rows = orm_rows(conn, taken_part)
+    rows = conn.execute(taken_part).all()
     event_sources = sources_by_fact(conn, "event", ids_of(taken_part, Event.id))
     report.events = [
         EntityEventRow(
-            when=date_label(r.Event.start_date, r.Event.start_precision),
-            event=r.Event.slug,
-            title=r.Event.title,
+            when=date_label(r.start_date, r.start_precision),
+            event=r.slug,
+            title=r.title,
             part=str(r.role),
-            sources=event_sources[r.Event.id],
-            inferred="; ".join(i for i in (r.Event.inferred, r.part_inferred) if i) or None,
+            sources=event_sources[r.id],
+            inferred="; ".join(i for i in (r.inferred, r.part_inferred) if i) or None,
         )
         for r in rows
     ]

@@ -11,10 +11,14 @@ from itertools import combinations
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
-from factdb.models import Entity, Event, EventParticipant, Relation
-from factdb.reports.common import ids_of, resolve_entity, sources_by_fact
+from factdb.models import tables
+from factdb.reports.common import CoreTable, ids_of, resolve_entity, sources_by_fact
+
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
+Relation = CoreTable(tables.relations)
 
 #: predicates that are edges of the network, with the label an edge gets
 RELATION_EDGES = {
@@ -97,7 +101,7 @@ def network(conn: Connection, entity: str | None = None) -> list[Edge]:
             label, reverse = labelled
             source, target = (b, a) if reverse else (a, b)
             edges.append(Edge(source, target, label, slug, "event", sources[event_id]))
-    subject, obj = aliased(Entity), aliased(Entity)
+    subject, obj = Entity.alias(), Entity.alias()
     edge_relations = (
         sa.select(Relation.id, Relation.slug, Relation.predicate, subject.name, obj.name)
         .join(subject, subject.id == Relation.subject_id)

@@ -14,12 +14,14 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
-from factdb.models import Entity, TradeFlow
-from factdb.reports.common import ids_of, resolve_entity, sources_by_fact
+from factdb.models import tables
+from factdb.reports.common import CoreTable, ids_of, resolve_entity, sources_by_fact
 from factdb.reports.trade import is_stated, period_label
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
+
+Entity = CoreTable(tables.entities)
+TradeFlow = CoreTable(tables.trade_flows)
 
 MIRROR_FLOW = {
     "export": "import",
@@ -130,7 +132,7 @@ def reconcile(
     year: int | None = None,
 ) -> list[ReconcileRow]:
     """Each stated figure (not from an official import) beside the official ones, if any."""
-    rep, par = aliased(Entity), aliased(Entity)
+    rep, par = Entity.alias(), Entity.alias()
     query = (
         sa.select(
             TradeFlow.id,

@@ -15,20 +15,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
-from factdb.models import (
-    Document,
-    DocumentSignatory,
-    Entity,
-    Event,
-    Quantity,
-    TradeDerivation,
-    TradeFlow,
-)
-from factdb.reports.common import AnySelect, date_label, ids_of, sources_by_fact
+from factdb.models import tables
+from factdb.reports.common import CoreTable, IdQuery, date_label, ids_of, sources_by_fact
 from factdb.reports.trade import period_label
 from factdb.vocabulary import COMTRADE_SERIES, TOTAL_COMMODITY
+
+Document = CoreTable(tables.documents)
+DocumentSignatory = CoreTable(tables.document_signatories)
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+Quantity = CoreTable(tables.quantities)
+TradeDerivation = CoreTable(tables.trade_derivations)
+TradeFlow = CoreTable(tables.trade_flows)
 
 
 @dataclass(frozen=True)
@@ -52,10 +51,10 @@ class QuantityRow:
     sources: list[str]
 
 
-def quantities(conn: Connection, within: AnySelect | None = None) -> list[QuantityRow]:
+def quantities(conn: Connection, within: IdQuery | None = None) -> list[QuantityRow]:
     """Quantities by subject and metric; ``within`` narrows them to a query of ids."""
-    subject, partner, by = aliased(Entity), aliased(Entity), aliased(Entity)
-    q = Quantity.__table__
+    subject, partner, by = Entity.alias(), Entity.alias(), Entity.alias()
+    q = Quantity.table
     query = (
         sa.select(
             q,
@@ -112,9 +111,9 @@ class DocumentRow:
     sources: list[str]
 
 
-def documents(conn: Connection, within: AnySelect | None = None) -> list[DocumentRow]:
+def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentRow]:
     """Documents by signing date and title, with who signed them and for whom."""
-    d = Document.__table__
+    d = Document.table
     query = (
         sa.select(d, Event.title.label("event"), Event.start_date, Event.start_precision)
         .outerjoin(Event, Event.id == d.c.event_id)
@@ -123,7 +122,7 @@ def documents(conn: Connection, within: AnySelect | None = None) -> list[Documen
     if within is not None:
         query = query.where(d.c.id.in_(within))
     rows = conn.execute(query).all()
-    who, behalf = aliased(Entity), aliased(Entity)
+    who, behalf = Entity.alias(), Entity.alias()
     signed: dict[int, list[str]] = defaultdict(list)
     parties: dict[int, list[str]] = defaultdict(list)
     for document_id, role, name, for_name in conn.execute(
@@ -206,8 +205,8 @@ class Figure:
 def figures(conn: Connection, a: int, b: int, *, official: bool = False) -> list[Figure]:
     """The trade figures between ``a`` and ``b``, both directions: those sources state, or with
     ``official`` the annual totals of official statistics. Leads with (reporter, partner)."""
-    t = TradeFlow.__table__
-    rep, par, by = aliased(Entity), aliased(Entity), aliased(Entity)
+    t = TradeFlow.table
+    rep, par, by = Entity.alias(), Entity.alias(), Entity.alias()
     pair = sa.or_(
         sa.and_(t.c.reporter_id == a, t.c.partner_id == b),
         sa.and_(t.c.reporter_id == b, t.c.partner_id == a),

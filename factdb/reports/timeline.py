@@ -8,18 +8,21 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
-from factdb.models import Entity, Event, EventParticipant
+from factdb.models import tables
 from factdb.reports.common import (
-    AnySelect,
+    CoreTable,
+    IdQuery,
     date_label,
     ids_of,
     inferred_label,
-    orm_rows,
     resolve_entity,
     sources_by_fact,
 )
+
+Entity = CoreTable(tables.entities)
+Event = CoreTable(tables.events)
+EventParticipant = CoreTable(tables.event_participants)
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,11 @@ def timeline(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     *,
-    within: AnySelect | None = None,
+    within: IdQuery | None = None,
 ) -> list[TimelineRow]:
     """Events in date order; ``date_from``/``date_to`` filter dated events only, ``within``
     narrows them to a query of event ids."""
-    location, parent = aliased(Entity), aliased(Event)
+    location, parent = Entity.alias(), Event.alias()
     query = (
         sa.select(Event, location.name.label("location"), parent.title.label("part_of"))
         .outerjoin(location, location.id == Event.location_id)
@@ -66,7 +69,7 @@ def timeline(
         query = query.where(sa.or_(Event.start_date.is_(None), Event.start_date <= date_to))
     if within is not None:
         query = query.where(Event.id.in_(within))
-    rows = orm_rows(conn, query)
+    rows = conn.execute(query).all()
     ids = ids_of(query, Event.id)
     participants: dict[int, list[str]] = defaultdict(list)
     if rows:
@@ -88,19 +91,19 @@ def timeline(
     sources = sources_by_fact(conn, "event", ids)
     out = [
         TimelineRow(
-            when=date_label(r.Event.start_date, r.Event.start_precision)
-            + (f" ({r.Event.date_note})" if r.Event.date_note and not r.Event.start_date else ""),
-            date=r.Event.start_date,
-            precision=str(r.Event.start_precision),
-            slug=r.Event.slug,
-            kind=str(r.Event.kind),
-            title=r.Event.title,
+            when=date_label(r.start_date, r.start_precision)
+            + (f" ({r.date_note})" if r.date_note and not r.start_date else ""),
+            date=r.start_date,
+            precision=str(r.start_precision),
+            slug=r.slug,
+            kind=str(r.kind),
+            title=r.title,
             location=r.location,
             part_of=r.part_of,
-            participants=participants[r.Event.id],
-            sources=sources[r.Event.id],
-            inferred=r.Event.inferred,
-            status=str(r.Event.status),
+            participants=participants[r.id],
+            sources=sources[r.id],
+            inferred=r.inferred,
+            status=str(r.status),
         )
         for r in rows
     ]

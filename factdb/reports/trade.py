@@ -13,18 +13,28 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import QueryableAttribute, aliased
 
-from factdb.models import Entity, Source, TradeFlow
-from factdb.reports.common import AnySelect, ids_of, resolve_entity, sources_by_fact
+from factdb.models import tables
+from factdb.reports.common import (
+    AnySelect,
+    CoreTable,
+    EntityRef,
+    ids_of,
+    resolve_entity,
+    sources_by_fact,
+)
 from factdb.vocabulary import COMTRADE_SERIES
+
+Entity = CoreTable(tables.entities)
+Source = CoreTable(tables.sources)
+TradeFlow = CoreTable(tables.trade_flows)
 
 #: the official series as a literal in the SQL, not a bound parameter: only then can either
 #: planner prove that a query's condition implies the partial index ix_trade_flows_stated's
 _OFFICIAL: sa.ColumnElement[str] = sa.literal_column(f"'{COMTRADE_SERIES}'")
 
 
-def is_stated(series: sa.ColumnElement[str] | QueryableAttribute[str]) -> sa.ColumnElement[bool]:
+def is_stated(series: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     """True for a stated figure's row (any series but the official import's): the condition
     of the index ix_trade_flows_stated, so the query reads those rows alone."""
     return series != _OFFICIAL
@@ -72,19 +82,26 @@ def period_label(year: int | None, month: int, months: int) -> str:
     return f"{year} {MONTHS[month - 1]}–{MONTHS[month + months - 2]}"
 
 
+def _entity_id(conn: Connection, entity: str | EntityRef | None) -> int | None:
+    """The id of an entity given by name, or already resolved."""
+    if entity is None or isinstance(entity, EntityRef):
+        return None if entity is None else entity.id
+    return resolve_entity(conn, entity).id
+
+
 def trade_query(
     conn: Connection,
-    reporter: str | None = None,
-    partner: str | None = None,
+    reporter: str | EntityRef | None = None,
+    partner: str | EntityRef | None = None,
     year: int | None = None,
 ) -> AnySelect:
     """The query behind ``report trade``: plain columns (no ORM objects), filtered by ids
-    resolved from names, so it runs on the natural key's index. With both a reporter and a
-    partner, the partner's filings with the reporter come too, with ``mirror`` true."""
-    rep, par, by = aliased(Entity), aliased(Entity), aliased(Entity)
-    t = TradeFlow.__table__
-    reporter_id = resolve_entity(conn, reporter).id if reporter is not None else None
-    partner_id = resolve_entity(conn, partner).id if partner is not None else None
+    resolved from names (or given resolved), so it runs on the natural key's index. With both
+    a reporter and a partner, the partner's filings with the reporter come too, with
+    ``mirror`` true."""
+    rep, par, by = Entity.alias(), Entity.alias(), Entity.alias()
+    t = TradeFlow.table
+    reporter_id, partner_id = _entity_id(conn, reporter), _entity_id(conn, partner)
     both = reporter_id is not None and partner_id is not None
     mirror: sa.ColumnElement[bool] = t.c.reporter_id == partner_id if both else sa.false()
     query = (
@@ -153,7 +170,7 @@ def trade(
 def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
     """Run a ``trade_query`` (perhaps narrowed further) and attach each row's sources."""
     rows = conn.execute(query).all()
-    evidence = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.__table__.c.id))
+    evidence = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.table.c.id))
     return [
         TradeRow(
             reporter=r.reporter,
