@@ -1,19 +1,20 @@
 """Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
 
 PostgreSQL comes from ``$FACTDB_TEST_PG_URL`` when set, else from a throwaway server started with
-``pgserver`` for the session. There is no skip: if no server can be had, the PostgreSQL half
+``pgserver`` for the run and shared by its xdist workers. There is no skip: if no server can be had, the PostgreSQL half
 errors, so a green run always means both backends passed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,27 +34,51 @@ def _isolated_default_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("FACTDB_URL", f"sqlite:///{tmp_path / 'default.sqlite3'}")
 
 
+def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory shared by every process of this test run: the xdist workers' common parent,
+    or the session's own base directory without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """One process of the run at a time (an advisory lock on ``lock``)."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def pg_admin_url() -> Iterator[str]:
-    """A superuser URL on a PostgreSQL server for the whole session."""
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A superuser URL on a PostgreSQL server for the whole run.
+
+    ``$FACTDB_TEST_PG_URL`` when set; else one throwaway server started with ``pgserver`` and
+    shared by the run's xdist workers (pgserver counts the processes using it and stops it
+    after the last).
+    """
     given = os.environ.get("FACTDB_TEST_PG_URL")
     if given:
         yield normalise_url(given)
         return
     import pgserver
 
-    with tempfile.TemporaryDirectory(prefix="factdb-pg-") as data_dir:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    run = _run_directory(tmp_path_factory)
+    with _exclusive(run / "pgserver.lock"):
+        server = pgserver.get_server(run / "pgdata", cleanup_mode="delete")
         # The server listens on a socket directory; libpq finds it through PGHOST, which keeps
         # the URL free of escaped paths (Alembic's ini parser chokes on "%2F").
         url = make_url(normalise_url(server.get_uri()))
         os.environ["PGHOST"] = str(url.query["host"])
         admin_url = url.difference_update_query(["host"]).render_as_string(hide_password=False)
         _throwaway_settings(admin_url)
-        try:
-            yield admin_url
-        finally:
-            server.cleanup()
+    try:
+        yield admin_url
+    finally:
+        server.cleanup()
 
 
 def _throwaway_settings(admin_url: str) -> None:
@@ -119,7 +144,7 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
         if templates and level:
-            templates.copy_into(backend, level, url)
+            templates.copy_sqlite(level, url)
         yield url
         return
     admin_url = request.getfixturevalue("pg_admin_url")
@@ -144,8 +169,12 @@ class Templates:
     """Databases built once per test run and copied for each test that needs one.
 
     Migrating and seeding take most of a database test's time; a copy takes milliseconds (a file
-    copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). Every test still gets a
-    database of its own, so tests that write are as isolated as before.
+    copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). The first process of the
+    run to need a template builds it, under a lock; the other xdist workers copy the same one.
+    Every test still gets a database of its own, so tests that write are as isolated as before.
+
+    Levels: ``migrated`` (the schema at head), ``seeded`` (plus the bundled seeds), ``corpus``
+    (the seeds and the test corpus of other country pairs, tests/corpus).
     """
 
     def __init__(self, directory: Path, request: pytest.FixtureRequest) -> None:
@@ -154,10 +183,14 @@ class Templates:
         self.built: dict[tuple[str, str], str] = {}
 
     def url(self, backend: str, level: str) -> str:
-        """The URL of the template database for ``backend`` at ``level`` (migrated, seeded)."""
+        """The URL of the template database for ``backend`` at ``level``."""
         key = (backend, level)
         if key not in self.built:
-            self.built[key] = self._build(backend, level)
+            with _exclusive(self.directory / f"{backend}-{level}.lock"):
+                made = self.directory / f"{backend}-{level}.url"
+                if not made.exists():
+                    made.write_text(self._build(backend, level))
+                self.built[key] = made.read_text()
         return self.built[key]
 
     def _build(self, backend: str, level: str) -> str:
@@ -173,6 +206,9 @@ class Templates:
             upgrade(eng)
             if level == "seeded":
                 load(eng)
+            elif level == "corpus":
+                here = Path(__file__).resolve().parent
+                load(eng, [here.parent / "seeds", here / "corpus"])
         finally:
             eng.dispose()  # no connection may stay open on a template
         return url
@@ -183,26 +219,19 @@ class Templates:
         template = make_url(self.url("postgresql", level)).database
         return create_pg_database(self.request.getfixturevalue("pg_admin_url"), template)
 
-    def copy_into(self, backend: str, level: str, url: str) -> None:
-        """Give the (empty) database at ``url`` the template's content, keeping its name."""
-        source = self.url(backend, level)
-        if backend == "sqlite":
-            shutil.copyfile(make_url(source).database or "", make_url(url).database or "")
-            return
-        admin_url = self.request.getfixturevalue("pg_admin_url")
-        name = make_url(url).database
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"')
-        admin.dispose()
+    def copy_sqlite(self, level: str, url: str) -> None:
+        """Make the SQLite database at ``url`` a copy of the template at ``level``."""
+        source = make_url(self.url("sqlite", level)).database or ""
+        shutil.copyfile(source, make_url(url).database or "")
 
 
 @pytest.fixture(scope="session")
 def templates(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Templates:
-    return Templates(tmp_path_factory.mktemp("templates"), request)
+    directory = _run_directory(tmp_path_factory) / "templates"
+    directory.mkdir(exist_ok=True)
+    return Templates(directory, request)
 
 
 def _engine_on(db_url: str) -> Iterator[Engine]:
@@ -228,24 +257,21 @@ def seeded(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def corpus(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    templates: Templates,
 ) -> Iterator[Engine]:
     """One database per backend for a test module: the bundled seeds and the test corpus of
-    other country pairs (tests/corpus), loaded together."""
-    from factdb.factfiles.loader import load
-    from factdb.migrate import upgrade
-
-    here = Path(__file__).resolve().parent
+    other country pairs (tests/corpus), loaded together (a copy of the ``corpus`` template)."""
     admin_url = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'corpus.sqlite3'}"
+        templates.copy_sqlite("corpus", url)
     else:
         admin_url = request.getfixturevalue("pg_admin_url")
-        url = create_pg_database(admin_url)
+        url = templates.new_pg_database("corpus")
     engine = make_engine(url)
     try:
-        upgrade(engine)
-        load(engine, [here.parent / "seeds", here / "corpus"])
         yield engine
     finally:
         engine.dispose()
