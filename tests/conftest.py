@@ -1,8 +1,8 @@
 """Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
 
 PostgreSQL comes from ``$FACTDB_TEST_PG_URL`` when set, else from a throwaway server started with
-``pgserver`` for the run and shared by its xdist workers. There is no skip: if no server can be had, the PostgreSQL half
-errors, so a green run always means both backends passed.
+``pgserver`` once for the run and shared by its xdist workers. There is no skip: if no server
+can be had, the PostgreSQL half errors, so a green run always means both backends passed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,33 +53,43 @@ def _exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A superuser URL on a PostgreSQL server for the whole run.
+#: the throwaway server's superuser URL, handed from the process that started it to the workers
+_STARTED_URL = "FACTDB_TEST_STARTED_PG_URL"
+#: why no throwaway server could be started
+_NO_SERVER = "FACTDB_TEST_NO_PG_SERVER"
 
-    ``$FACTDB_TEST_PG_URL`` when set; else one throwaway server started with ``pgserver`` and
-    shared by the run's xdist workers (pgserver counts the processes using it and stops it
-    after the last).
-    """
-    given = os.environ.get("FACTDB_TEST_PG_URL")
-    if given:
-        yield normalise_url(given)
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the run's throwaway PostgreSQL server, once, in the process that starts the xdist
+    workers (or runs the tests itself); the workers inherit its URL through the environment."""
+    if os.environ.get("FACTDB_TEST_PG_URL") or hasattr(config, "workerinput"):
         return
-    import pgserver
-
-    run = _run_directory(tmp_path_factory)
-    with _exclusive(run / "pgserver.lock"):
-        server = pgserver.get_server(run / "pgdata", cleanup_mode="delete")
-        # The server listens on a socket directory; libpq finds it through PGHOST, which keeps
-        # the URL free of escaped paths (Alembic's ini parser chokes on "%2F").
-        url = make_url(normalise_url(server.get_uri()))
-        os.environ["PGHOST"] = str(url.query["host"])
-        admin_url = url.difference_update_query(["host"]).render_as_string(hide_password=False)
-        _throwaway_settings(admin_url)
     try:
-        yield admin_url
-    finally:
-        server.cleanup()
+        import pgserver
+
+        server = pgserver.get_server(tempfile.mkdtemp(prefix="factdb-pg-"), cleanup_mode="delete")
+    except Exception as exc:  # the PostgreSQL half then errors, naming why
+        os.environ[_NO_SERVER] = f"{type(exc).__name__}: {exc}"
+        return
+    config.add_cleanup(server.cleanup)
+    # The server listens on a socket directory; libpq finds it through PGHOST, which keeps
+    # the URL free of escaped paths (Alembic's ini parser chokes on "%2F").
+    url = make_url(normalise_url(server.get_uri()))
+    os.environ["PGHOST"] = str(url.query["host"])
+    admin_url = url.difference_update_query(["host"]).render_as_string(hide_password=False)
+    _throwaway_settings(admin_url)
+    os.environ[_STARTED_URL] = admin_url
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """A superuser URL on a PostgreSQL server for the whole run: ``$FACTDB_TEST_PG_URL`` when
+    set, else the throwaway server started for the run."""
+    given = os.environ.get("FACTDB_TEST_PG_URL") or os.environ.get(_STARTED_URL)
+    if not given:
+        why = os.environ.get(_NO_SERVER, "not started")
+        raise RuntimeError(f"no PostgreSQL server ({why}): set FACTDB_TEST_PG_URL")
+    return normalise_url(given)
 
 
 def _throwaway_settings(admin_url: str) -> None:

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
+from factdb.cli import app
 from tests.conftest import quickstart_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,22 +101,23 @@ def quickstart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("where, command", COMMANDS, ids=[c for _, c in COMMANDS])
 def test_documented_command_runs(
-    quickstart_db: Path, tmp_path: Path, where: str, command: str
+    quickstart_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    command: str,
 ) -> None:
+    """Run through the CLI in this process, from the reader's directory with no FACTDB_URL:
+    the same parsing and error boundary as ``factdb`` on a shell (the quickstart database it
+    reads was made by a real ``factdb`` process)."""
     shutil.copy(quickstart_db, tmp_path / "factdb.sqlite3")
     _bring_the_readers_files(tmp_path)
-    env = {**os.environ}
-    env.pop("FACTDB_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "factdb", *shlex.split(command)[1:]],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
-    )
+    monkeypatch.delenv("FACTDB_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, shlex.split(command)[1:])
     assert "Traceback" not in done.stderr, f"{where}: {command}\n{done.stderr}"
-    assert done.returncode == 0, f"{where}: {command}\n{done.stderr}"
+    assert done.exit_code == 0, f"{where}: {command}\n{done.stderr}"
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
 
 
 SHARED = ROOT / "docs" / "shared-database.md"
