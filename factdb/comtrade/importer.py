@@ -22,14 +22,20 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from factdb.comtrade.reader import FileDigests, ParsedRow, RowProblem, file_digests, read_rows
+from factdb.comtrade.reader import (
+    RECORD_FIELDS,
+    FileDigests,
+    RowProblem,
+    file_digests,
+    read_records,
+)
 from factdb.db import connect, is_busy_error
 from factdb.errors import ImportFailed, Interrupted, InvalidOption, PermissionDenied
 from factdb.history import close_changeset, open_changeset
@@ -93,20 +99,15 @@ UPSERT_COLUMNS = (
     "source_id",
     "source_line",
 )
-#: the columns of a file's rows that differ row by row, as the importer yields them; the rest
-#: of UPSERT_COLUMNS is the same for every row of a file (``fixed`` of save_rows)
-ROW_COLUMNS = (
-    "reporter_id",
-    "partner_id",
-    "year",
-    "month",
-    "months",
-    "flow",
-    "commodity_code",
-    "commodity_label",
-    "value",
-    "source_line",
-)
+#: the columns of a file's rows that differ row by row, in the order read_records gives them;
+#: the rest of UPSERT_COLUMNS is the same for every row of a file (``fixed`` of save_rows)
+_FIELD_COLUMNS = {
+    "reporter": "reporter_id",
+    "partner": "partner_id",
+    "value_cents": "value",
+    "line": "source_line",
+}
+ROW_COLUMNS = tuple(_FIELD_COLUMNS.get(name, name) for name in RECORD_FIELDS)
 #: the columns of trade_flows' natural key, as the model declares them (ON CONFLICT target)
 _TABLE = cast(sa.Table, TradeFlow.__table__)
 NATURAL_KEY = ", ".join(
@@ -412,33 +413,26 @@ def _import_once(
         problems: list[str] = []
         bad = 0
 
-        def tuples() -> Iterator[tuple[Any, ...]]:
+        def problem(item: RowProblem) -> bool:
             # Past the allowed number of bad rows nothing more is written, but the rest of the
             # file is still read, so that one run lists every bad row.
             nonlocal bad
-            ids, id_for = codes.ids, codes.id_for
-            for item in read_rows(path, encoding, columns):
-                if type(item) is ParsedRow:
-                    if bad > max_errors:
-                        continue
-                    # unpacked, not read by attribute: this loop runs once per row
-                    line, rc, ri, rn, pc, pi, pn, year, month, span, flow, cmd, desc, cents = item
-                    reporter = ids.get(rc) or id_for(rc, ri, rn)
-                    partner = ids.get(pc) or id_for(pc, pi, pn)
-                    if reporter != partner:
-                        yield (reporter, partner, year, month, span, flow, cmd, desc, cents, line)
-                        continue
-                    item = RowProblem(
-                        str(path),
-                        line,
-                        "partner",
-                        f"reporter and partner are the same entity (M49 {rc} and {pc})",
-                    )
-                bad += 1
-                if len(problems) < SHOWN_PROBLEMS:
-                    problems.append(str(item))
+            bad += 1
+            if len(problems) < SHOWN_PROBLEMS:
+                problems.append(str(item))
+            return bad <= max_errors
+
+        def refuse_bad_rows() -> Iterator[tuple[Any, ...]]:
+            # after the file's last row, before the rows written are checked and counted
             if bad > max_errors:
                 raise ImportFailed(problems, bad - len(problems), _hint(bad, max_errors))
+            yield from ()
+
+        # read_records gives rows in ROW_COLUMNS order, each country an entity id
+        rows = chain(
+            read_records(path, encoding, columns, party=codes.id_for, problem=problem),
+            refuse_bad_rows(),
+        )
 
         last_id = _last_id(conn)
         fixed: dict[str, str | int] = {
@@ -452,9 +446,7 @@ def _import_once(
             # stamped as they are written, so closing the changeset has no row to stamp
             # (PostgreSQL's column default reads the changeset of the transaction)
             fixed["changeset_id"] = changeset.id
-        changed, total = save_rows(
-            conn, path, source_id, tuples(), progress, ROW_COLUMNS, fixed=fixed
-        )
+        changed, total = save_rows(conn, path, source_id, rows, progress, ROW_COLUMNS, fixed=fixed)
         report.rows = total
         report.inserted = _inserted(conn, last_id, source_id)
         report.updated = changed - report.inserted
