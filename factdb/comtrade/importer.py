@@ -592,7 +592,8 @@ def _sqlite_executemany(
     columns: Sequence[str],
     fixed: Mapping[str, str | int],
 ) -> tuple[int, int]:
-    """Chunks through the DBAPI cursor's executemany; returns (rows changed, rows read).
+    """Chunks through the DBAPI cursor, ROWS_PER_STATEMENT rows to a statement; returns (rows
+    changed, rows read).
 
     Plain INSERTs while every key is new; from the first chunk that meets a stored key (a
     re-import, a revision, a file stating a figure twice), that chunk again and all after it
@@ -601,40 +602,48 @@ def _sqlite_executemany(
     """
     import sqlite3
 
-    values = ", ".join([*("?" for _ in columns), *(_sqlite_literal(v) for v in fixed.values())])
-    insert = f"INSERT INTO trade_flows ({', '.join([*columns, *fixed])}) VALUES ({values})"
-    upsert = (
-        f"{insert} ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} "
-        f"WHERE {changed_clause('sqlite')}"
-    )
     raw = conn.connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
+    per_statement = _rows_per_statement(raw, len(columns))
+    one = _sqlite_statements(columns, fixed, 1)
+    many = _sqlite_statements(columns, fixed, per_statement)
+    width = len(columns) * per_statement
     cursor = raw.cursor()
     changed = total = 0
-    sql = insert
+    upsert = False
     # Rows were checked by the parser against every CHECK of trade_flows (year range, period,
     # flow, non-negative value, reporter <> partner ...); SQLite re-evaluating them per row
     # costs more than the insert (each IN list is rebuilt per row of an executemany).
     # save_rows() verifies every CHECK afterwards, in one pass over the rows written.
     raw.execute("PRAGMA ignore_check_constraints = ON")
     cache = _SqliteCache(raw)
+
+    def write(chunk: list[tuple[Any, ...]]) -> None:
+        # Most rows go in statements of many rows: each statement opens the table, its six
+        # indexes and the tables its foreign keys name once, where one statement per row
+        # opened them for every row. The rest of the chunk goes one row to a statement.
+        whole = len(chunk) - len(chunk) % per_statement
+        values = iter(chain.from_iterable(chunk[:whole]))
+        cursor.executemany(many[upsert], zip(*[values] * width, strict=True))
+        cursor.executemany(one[upsert], chunk[whole:])
+
     try:
         for chunk in _chunks(rows, CHUNK):
             cache.fit(total)
             # measured around the writes alone: entities created while parsing do not count
             before = raw.total_changes
             try:
-                cursor.executemany(sql, chunk)
+                write(chunk)
             except sqlite3.IntegrityError:
-                if sql is upsert:
+                if upsert:
                     raise
                 # the rows written before the key that repeats (an INSERT fires no trigger)
                 changed += raw.total_changes - before
-                sql = upsert
-                cursor.executemany(sql, chunk)
+                upsert = True
+                write(chunk)
             # the upsert's own changes, not the history its triggers keep (which
             # total_changes would count)
-            changed += cursor.rowcount if sql is upsert else raw.total_changes - before
+            changed += cursor.rowcount if upsert else raw.total_changes - before
             total += len(chunk)
             if progress:
                 progress(total)
@@ -642,6 +651,36 @@ def _sqlite_executemany(
         raw.execute("PRAGMA ignore_check_constraints = OFF")
         cache.restore()
     return changed, total
+
+
+#: rows a statement writes (SQLite); fewer where the SQLite library allows fewer parameters
+ROWS_PER_STATEMENT = 2_000
+
+
+def _rows_per_statement(raw: Any, width: int) -> int:
+    """ROWS_PER_STATEMENT, or as many rows as SQLite's limits on parameters and statement
+    length allow (a library built with smaller limits than the defaults)."""
+    import sqlite3
+
+    parameters = int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    length = int(raw.getlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH))
+    # a row of VALUES takes at most 4 characters a parameter and 200 for the fixed columns
+    return max(1, min(ROWS_PER_STATEMENT, parameters // width, length // (4 * width + 200)))
+
+
+def _sqlite_statements(
+    columns: Sequence[str], fixed: Mapping[str, str | int], rows: int
+) -> tuple[str, str]:
+    """The INSERT of ``rows`` rows and its upsert: ``columns`` bound, ``fixed`` written in."""
+    row = "(" + ", ".join([*("?" for _ in columns), *map(_sqlite_literal, fixed.values())]) + ")"
+    insert = f"INSERT INTO trade_flows ({', '.join([*columns, *fixed])}) VALUES " + ", ".join(
+        [row] * rows
+    )
+    upsert = (
+        f"{insert} ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} "
+        f"WHERE {changed_clause('sqlite')}"
+    )
+    return insert, upsert
 
 
 def _sqlite_literal(value: str | int) -> str:
