@@ -691,14 +691,21 @@ def _sqlite_executemany(
     raw.execute("PRAGMA ignore_check_constraints = ON")
     cache = _SqliteCache(raw)
 
-    def write(chunk: list[tuple[Any, ...]]) -> None:
+    def write(chunk: list[tuple[Any, ...]]) -> int:
+        """The chunk's rows; returns the rows the statements changed (the upsert's count)."""
         # Most rows go in statements of many rows: each statement opens the table, its six
         # indexes and the tables its foreign keys name once, where one statement per row
         # opened them for every row. The rest of the chunk goes one row to a statement.
         whole = len(chunk) - len(chunk) % per_statement
-        values = iter(chain.from_iterable(chunk[:whole]))
-        cursor.executemany(many[upsert], zip(*[values] * width, strict=True))
-        cursor.executemany(one[upsert], chunk[whole:])
+        changes = 0
+        if whole:
+            values = iter(chain.from_iterable(chunk[:whole]))
+            cursor.executemany(many[upsert], zip(*[values] * width, strict=True))
+            changes += cursor.rowcount
+        if whole < len(chunk):
+            cursor.executemany(one[upsert], chunk[whole:])
+            changes += cursor.rowcount
+        return changes
 
     try:
         for chunk in _chunks(rows, CHUNK):
@@ -706,17 +713,17 @@ def _sqlite_executemany(
             # measured around the writes alone: entities created while parsing do not count
             before = raw.total_changes
             try:
-                write(chunk)
+                changes = write(chunk)
             except sqlite3.IntegrityError:
                 if upsert:
                     raise
                 # the rows written before the key that repeats (an INSERT fires no trigger)
                 changed += raw.total_changes - before
                 upsert = True
-                write(chunk)
+                changes = write(chunk)
             # the upsert's own changes, not the history its triggers keep (which
             # total_changes would count)
-            changed += cursor.rowcount if upsert else raw.total_changes - before
+            changed += changes if upsert else raw.total_changes - before
             total += len(chunk)
             if progress:
                 progress(total)
