@@ -557,6 +557,19 @@ def test_rows_written_many_to_a_statement_are_the_rows_written_one_by_one(
             sa.text("SELECT operation, count(*) FROM row_versions GROUP BY operation")
         ).all()
     assert [tuple(row) for row in kept] == [("update", 3)]
+    with migrated.connect() as conn:
+        stamps = conn.execute(
+            sa.text(
+                "SELECT c.command, count(*) FROM trade_flows t "
+                "JOIN changesets c ON c.id = t.changeset_id "
+                "GROUP BY c.id, c.command ORDER BY c.id"
+            )
+        ).all()
+    # every row carries the changeset that last changed it
+    assert [tuple(row) for row in stamps] == [
+        ("factdb import comtrade", 2),
+        ("factdb import comtrade", 3),
+    ]
     assert sorted((row[6], row[8]) for row in official(migrated) if row[7] == "revised") == [
         (123450, 6),
         (8_851_234_567, 2),

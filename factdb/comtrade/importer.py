@@ -15,6 +15,7 @@ fails or is interrupted.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -456,6 +457,12 @@ def _import_once(
         conn.execute(sa.update(Source).where(Source.id == source_id).values(row_count=total))
         trade = {"inserted": report.inserted, "updated": report.updated}
         counts = {"sources": {"inserted": 1}, "entities": {"inserted": codes.created}}
+        if changeset.id is not None:
+            # SQLite: each trade row was stamped as it was written (``fixed``) and each row
+            # the upsert changed by its trigger, so the changeset's pass that stamps the rows
+            # after its mark would read the file's rows again for nothing
+            marks = {t: m for t, m in changeset.marks.items() if t != "trade_flows"}
+            changeset = dataclasses.replace(changeset, marks=marks)
         close_changeset(conn, changeset, {**counts, "trade_flows": trade})
     return report
 
