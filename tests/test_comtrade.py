@@ -586,3 +586,32 @@ def test_a_skipped_row_names_no_country(migrated: Engine, tmp_path: Path) -> Non
     with migrated.connect() as conn:
         names = set(conn.scalars(sa.text("SELECT name FROM entities")))
     assert "Japan" in names and "Germany" not in names
+
+
+@pytest.mark.parametrize(
+    ("variables", "length"), [(250_000, 1_000_000_000), (999, 1_000_000_000), (32_766, 20_000)]
+)
+def test_rows_to_a_statement_fit_the_sqlite_library_limits(variables: int, length: int) -> None:
+    """A SQLite library built with lower limits (parameters, statement length) gets fewer rows
+    to a statement, and both statements run within them."""
+    import sqlite3
+
+    from factdb.comtrade import importer
+
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
+    with engine.connect() as conn:
+        importer.TradeFlow.__table__.create(conn)  # type: ignore[attr-defined]
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
+        raw.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, length)
+        fixed: dict[str, str | int] = {"series": "s" * 200, "currency": "USD", "status": "final"}
+        fixed |= {"value_qualifier": "exact", "source_id": 1}
+        rows = importer._rows_per_statement(raw, importer.ROW_COLUMNS, fixed)
+        assert 1 <= rows <= importer.ROWS_PER_STATEMENT
+        assert rows * len(importer.ROW_COLUMNS) <= variables
+        for statement in importer._sqlite_statements(importer.ROW_COLUMNS, fixed, rows):
+            assert len(statement) <= length
+            values = [(1, 2, 2024, 0, 12, "export", f"{n}", None, 100, n + 2) for n in range(rows)]
+            raw.execute(statement, [value for row in values for value in row])
+        assert raw.execute("SELECT count(*) FROM trade_flows").fetchone() == (rows,)

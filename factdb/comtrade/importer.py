@@ -684,7 +684,7 @@ def _sqlite_executemany(
 
     raw = conn.connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
-    per_statement = _rows_per_statement(raw, len(columns))
+    per_statement = _rows_per_statement(raw, columns, fixed)
     one = _sqlite_statements(columns, fixed, 1)
     many = _sqlite_statements(columns, fixed, per_statement)
     width = len(columns) * per_statement
@@ -756,24 +756,30 @@ class _Written(NamedTuple):
 ROWS_PER_STATEMENT = 2_000
 
 
-def _rows_per_statement(raw: Any, width: int) -> int:
+def _rows_per_statement(raw: Any, columns: Sequence[str], fixed: Mapping[str, str | int]) -> int:
     """ROWS_PER_STATEMENT, or as many rows as SQLite's limits on parameters and statement
     length allow (a library built with smaller limits than the defaults)."""
     import sqlite3
 
     parameters = int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
     length = int(raw.getlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH))
-    # a row of VALUES takes at most 4 characters a parameter and 200 for the fixed columns
-    return max(1, min(ROWS_PER_STATEMENT, parameters // width, length // (4 * width + 200)))
+    # the statement's head and its ON CONFLICT clause take less than a row's worth per column
+    spare = len(_sqlite_statements(columns, fixed, 1)[1]) * 2
+    row = len(_sqlite_values(columns, fixed)) + 2
+    return max(1, min(ROWS_PER_STATEMENT, parameters // len(columns), (length - spare) // row))
+
+
+def _sqlite_values(columns: Sequence[str], fixed: Mapping[str, str | int]) -> str:
+    """One row of VALUES: a parameter for each of ``columns``, then ``fixed`` written in."""
+    return "(" + ", ".join([*("?" for _ in columns), *map(_sqlite_literal, fixed.values())]) + ")"
 
 
 def _sqlite_statements(
     columns: Sequence[str], fixed: Mapping[str, str | int], rows: int
 ) -> tuple[str, str]:
     """The INSERT of ``rows`` rows and its upsert: ``columns`` bound, ``fixed`` written in."""
-    row = "(" + ", ".join([*("?" for _ in columns), *map(_sqlite_literal, fixed.values())]) + ")"
     insert = f"INSERT INTO trade_flows ({', '.join([*columns, *fixed])}) VALUES " + ", ".join(
-        [row] * rows
+        [_sqlite_values(columns, fixed)] * rows
     )
     upsert = (
         f"{insert} ON CONFLICT ({NATURAL_KEY}) DO UPDATE SET {UPDATE} "
