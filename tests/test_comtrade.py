@@ -615,3 +615,16 @@ def test_rows_to_a_statement_fit_the_sqlite_library_limits(variables: int, lengt
             values = [(1, 2, 2024, 0, 12, "export", f"{n}", None, 100, n + 2) for n in range(rows)]
             raw.execute(statement, [value for row in values for value in row])
         assert raw.execute("SELECT count(*) FROM trade_flows").fetchone() == (rows,)
+
+
+def test_an_import_leaves_its_connection_as_it_found_it(migrated: Engine, tmp_path: Path) -> None:
+    """SQLite keeps an import's statement journals in memory: the setting is the import's
+    alone, whether it succeeds or fails, and the pooled connection goes back unchanged."""
+    bad = write(tmp_path, "bad.csv", BG_JP_2024.replace("179000000", "17x9"))
+    with pytest.raises(ImportFailed):
+        import_file(migrated, bad)
+    import_file(migrated, write(tmp_path, "bg.csv", BG_JP_2024))
+    with migrated.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM trade_flows")).scalar() == 5

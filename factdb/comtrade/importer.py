@@ -22,6 +22,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -384,7 +385,7 @@ def _import_once(
 ) -> FileReport:
     sha256 = digests.content
     report = FileReport(path, source_slug(sha256))
-    with connect(engine) as conn, conn.begin():
+    with connect(engine) as conn, _sqlite_statement_journal_in_memory(conn), conn.begin():
         require_head(conn)
         existing = _imported_source(conn, digests)
         if existing is not None:
@@ -465,6 +466,29 @@ def _import_once(
             changeset = dataclasses.replace(changeset, marks=marks)
         close_changeset(conn, changeset, {**counts, "trade_flows": trade})
     return report
+
+
+@contextmanager
+def _sqlite_statement_journal_in_memory(conn: Connection) -> Iterator[None]:
+    """SQLite: the import's transaction keeps its statement journals in memory.
+
+    A statement that writes many rows journals each page it changes first, to undo itself
+    if it fails midway; in a temporary file by default, two system calls per page, which cost
+    the import of 300k rows a third of a CPU-second. In memory a statement's journal is at most
+    the pages one statement touches (ROWS_PER_STATEMENT rows: a few MB). SQLite allows the
+    setting only outside a transaction, so it is set before the import's and restored after.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    before = int(raw.execute("PRAGMA temp_store").fetchone()[0])
+    raw.execute("PRAGMA temp_store = MEMORY")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA temp_store = {before}")
 
 
 def _imported_source(
