@@ -488,7 +488,11 @@ def _sqlite_statement_journal_in_memory(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        raw.execute(f"PRAGMA temp_store = {before}")
+        try:
+            raw.execute(f"PRAGMA temp_store = {before}")
+        except Exception:
+            # a connection that cannot be set back is not handed out again
+            conn.invalidate()
 
 
 def _imported_source(
