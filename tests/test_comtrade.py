@@ -518,3 +518,113 @@ def test_all_or_nothing_lists_every_bad_row_and_how_to_skip_them(
     assert skipped.exit_code == 0, skipped.output
     assert "25 rows (25 inserted, 0 updated, 0 unchanged, 25 skipped)" in skipped.stdout
     assert skipped.stderr.splitlines()[-1] == "skipped ... and 5 more"
+
+
+@pytest.mark.parametrize("per_statement", [1, 2, 3])
+def test_rows_written_many_to_a_statement_are_the_rows_written_one_by_one(
+    migrated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_statement: int
+) -> None:
+    """SQLite writes several rows to a statement: a figure stated twice (in one statement and
+    across two), then a revised file, give the same rows, counts and history as one row to a
+    statement."""
+    from factdb.comtrade import importer
+
+    monkeypatch.setattr(importer, "ROWS_PER_STATEMENT", per_statement)
+    hong_kong = ("344", "HKG", "China, Hong Kong SAR", "RX", "100", "BGR", "Bulgaria")
+    twice = (
+        BG_JP_2024
+        + current_row(*hong_kong, "99", cmd="8542", desc="Electronic integrated circuits, parts")
+        + current_row("100", "BGR", "Bulgaria", "X", "392", "JPN", "Japan", "88000000")
+    )
+    report = import_file(migrated, write(tmp_path, "twice.csv", twice))
+    assert (report.rows, report.inserted, report.updated + report.unchanged) == (7, 5, 2)
+    if migrated.dialect.name == "sqlite":
+        # each line stated again updates the row its first statement wrote (PostgreSQL keeps
+        # the last line of each figure before writing)
+        assert report.updated == 2
+    # the status of a line stated again differs by backend (above): left out
+    first = [row[:7] + row[8:] for row in official(migrated)]
+    assert ("BGR", "Japan", 2024, 0, "export", "TOTAL", 8_800_000_000, 8) in first
+    assert ("HKG", "Bulgaria", 2024, 0, "re_export", "8542", 9900, 7) in first
+    assert ("BGR", "Japan", 2024, 0, "import", "TOTAL", 17_900_000_000, 3) in first
+    assert len(first) == 5
+    # three values differ from those stored: the export, the import and Hong Kong's figure
+    revised = BG_JP_2024.replace("179000000", "179500000")
+    report = import_file(migrated, write(tmp_path, "revised.csv", revised))
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (5, 0, 3, 2)
+    with migrated.connect() as conn:
+        kept = conn.execute(
+            sa.text("SELECT operation, count(*) FROM row_versions GROUP BY operation")
+        ).all()
+    assert [tuple(row) for row in kept] == [("update", 3)]
+    with migrated.connect() as conn:
+        stamps = conn.execute(
+            sa.text(
+                "SELECT c.command, count(*) FROM trade_flows t "
+                "JOIN changesets c ON c.id = t.changeset_id "
+                "GROUP BY c.id, c.command ORDER BY c.id"
+            )
+        ).all()
+    # every row carries the changeset that last changed it
+    assert [tuple(row) for row in stamps] == [
+        ("factdb import comtrade", 2),
+        ("factdb import comtrade", 3),
+    ]
+    assert sorted((row[6], row[8]) for row in official(migrated) if row[7] == "revised") == [
+        (123450, 6),
+        (8_851_234_567, 2),
+        (17_950_000_000, 3),
+    ]
+
+
+def test_a_skipped_row_names_no_country(migrated: Engine, tmp_path: Path) -> None:
+    """Countries are resolved from good rows only: a row skipped for its value leaves no
+    entity behind for a code no good row gives."""
+    bad = current_row("100", "BGR", "Bulgaria", "X", "276", "DEU", "Germany", "12x")
+    report = import_file(migrated, write(tmp_path, "skip.csv", BG_JP_2024 + bad), max_errors=1)
+    assert (report.inserted, report.skipped_count) == (5, 1)
+    with migrated.connect() as conn:
+        names = set(conn.scalars(sa.text("SELECT name FROM entities")))
+    assert "Japan" in names and "Germany" not in names
+
+
+@pytest.mark.parametrize(
+    ("variables", "length"), [(250_000, 1_000_000_000), (999, 1_000_000_000), (32_766, 20_000)]
+)
+def test_rows_to_a_statement_fit_the_sqlite_library_limits(variables: int, length: int) -> None:
+    """A SQLite library built with lower limits (parameters, statement length) gets fewer rows
+    to a statement, and both statements run within them."""
+    import sqlite3
+
+    from factdb.comtrade import importer
+
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
+    with engine.connect() as conn:
+        importer.TradeFlow.__table__.create(conn)  # type: ignore[attr-defined]
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
+        raw.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, length)
+        fixed: dict[str, str | int] = {"series": "s" * 200, "currency": "USD", "status": "final"}
+        fixed |= {"value_qualifier": "exact", "source_id": 1}
+        rows = importer._rows_per_statement(raw, importer.ROW_COLUMNS, fixed)
+        assert 1 <= rows <= importer.ROWS_PER_STATEMENT
+        assert rows * len(importer.ROW_COLUMNS) <= variables
+        for statement in importer._sqlite_statements(importer.ROW_COLUMNS, fixed, rows):
+            assert len(statement) <= length
+            values = [(1, 2, 2024, 0, 12, "export", f"{n}", None, 100, n + 2) for n in range(rows)]
+            raw.execute(statement, [value for row in values for value in row])
+        assert raw.execute("SELECT count(*) FROM trade_flows").fetchone() == (rows,)
+
+
+def test_an_import_leaves_its_connection_as_it_found_it(migrated: Engine, tmp_path: Path) -> None:
+    """SQLite keeps an import's statement journals in memory: the setting is the import's
+    alone, whether it succeeds or fails, and the pooled connection goes back unchanged."""
+    bad = write(tmp_path, "bad.csv", BG_JP_2024.replace("179000000", "17x9"))
+    with pytest.raises(ImportFailed):
+        import_file(migrated, bad)
+    import_file(migrated, write(tmp_path, "bg.csv", BG_JP_2024))
+    with migrated.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM trade_flows")).scalar() == 5

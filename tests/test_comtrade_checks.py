@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from factdb.comtrade import importer
 from factdb.comtrade.importer import (
     CHECK_MESSAGES,
     UPSERT_COLUMNS,
@@ -217,4 +218,61 @@ def test_new_rows_around_a_stored_key_are_counted(migrated: Engine, tmp_path: Pa
         (2020, 600, "revised"),
         (2021, 700, "final"),
         (2022, 700, "final"),
+    ]
+
+
+def test_a_row_breaking_a_check_among_rows_written_many_to_a_statement_is_located(
+    migrated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite writes several rows to a statement, and checks a CHECK naming only columns the
+    statement writes alike into every row on one row: the breaking row is still the one
+    named, whichever column breaks."""
+    monkeypatch.setattr(importer, "ROWS_PER_STATEMENT", 2)
+    path = tmp_path / "flows.csv"
+    for name, (overrides, field) in SAVE_CASES.items():
+        with pytest.raises(ImportFailed) as caught, connect(migrated) as conn, conn.begin():
+            source, bg, jp = source_and_pair(conn)
+            rows = []
+            for n in range(5):
+                row = dict(zip(UPSERT_COLUMNS, valid_row(bg, jp, source), strict=True))
+                row.update(commodity_code=f"0{n}", source_line=LINE + n)
+                rows.append(row)
+            # the fourth row breaks the CHECK, the other rows fill the same columns
+            for row in rows:
+                row.update({c: row.get(c, "actual" if c == "kind" else None) for c in overrides})
+            rows[3].update(overrides)
+            if rows[3]["partner_id"] == "reporter":
+                rows[3]["partner_id"] = bg
+            save_rows(
+                conn, path, source, [tuple(row.values()) for row in rows], columns=list(rows[0])
+            )
+        line = -3 if name.endswith("needs_source") else LINE + 3
+        assert caught.value.problems == [
+            f"{path}:{line}: {field}: {CHECK_MESSAGES[name][1]} (CHECK {name})"
+        ], name
+        with migrated.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM trade_flows")).scalar_one() == 0
+
+
+def test_a_fixed_column_breaking_a_check_lists_every_row(
+    migrated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixed column is checked on one row of the rows written; when it breaks a CHECK, the
+    refusal still lists every row it is in, as the full pass over the rows always did."""
+    monkeypatch.setattr(importer, "ROWS_PER_STATEMENT", 2)
+    path = tmp_path / "flows.csv"
+    with pytest.raises(ImportFailed) as caught, connect(migrated) as conn, conn.begin():
+        source, bg, jp = source_and_pair(conn)
+        fixed: dict[str, str | int] = {"value_qualifier": "roughly", "source_id": source}
+        varying = [column for column in UPSERT_COLUMNS if column not in fixed]
+        rows = []
+        for n in range(3):
+            row = dict(zip(UPSERT_COLUMNS, valid_row(bg, jp, source), strict=True))
+            row.update(commodity_code=f"0{n}", source_line=LINE + n)
+            rows.append(tuple(row[column] for column in varying))
+        save_rows(conn, path, source, rows, columns=varying, fixed=fixed)
+    assert caught.value.problems == [
+        f"{path}:{LINE + n}: value_qualifier: not a value qualifier factdb knows "
+        "(CHECK ck_trade_flows_value_qualifier)"
+        for n in range(3)
     ]

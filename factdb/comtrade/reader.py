@@ -15,12 +15,12 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeVar
 
 from factdb.comtrade.headers import describe_headers, match_header, normalise
 from factdb.errors import UnknownLayout, UnreadableFile
@@ -61,15 +61,14 @@ _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: the delimiters a header line is tried with, the most frequent wins (ties: the first)
 DELIMITERS = ",\t;|"
+T = TypeVar("T")
 #: distinct raw values remembered per cache (periods, codes, commodities) before it starts afresh
 CACHE_LIMIT = 1 << 16
 
 
 class ParsedRow(NamedTuple):
-    """One row of a Comtrade file, as factdb will store it (value in cents).
-
-    A named tuple rather than a dataclass: a million of them are made per million rows.
-    """
+    """One row of a Comtrade file, as factdb will store it (value in cents), as ``read_rows``
+    gives it (the importer reads plain tuples, ``read_records``)."""
 
     line: int
     reporter_code: str
@@ -315,14 +314,64 @@ def _slow_cents(text: str) -> int:
     raise ValueError(f"not an amount with at most two decimals: {text!r}")
 
 
+#: what a row of ``read_records`` holds, in this order (the columns of trade_flows it fills)
+RECORD_FIELDS = (
+    "reporter",
+    "partner",
+    "year",
+    "month",
+    "months",
+    "flow",
+    "commodity_code",
+    "commodity_label",
+    "value_cents",
+    "line",
+)
+
+
 def read_rows(
     path: Path, encoding: str = "utf-8", columns: Mapping[str, str] | None = None
 ) -> Iterator[ParsedRow | RowProblem]:
-    """Stream a Comtrade file: a ParsedRow or a RowProblem per data line.
+    """Stream a Comtrade file: a ParsedRow or a RowProblem per data line, in the file's order.
 
     ``columns`` (field -> header) names the columns the known headers do not cover. A file that
     cannot be read on (corrupt gzip, wrong encoding, an endless line or field) raises
-    UnreadableFile naming the line.
+    UnreadableFile naming the line. A country's ISO code and name are those of the first row
+    that gives its code.
+    """
+    problems: list[RowProblem] = []
+
+    def keep(problem: RowProblem) -> bool:
+        problems.append(problem)
+        return True
+
+    def party(code: str, iso: str, name: str) -> tuple[str, str, str]:
+        return code, iso, name
+
+    for row in read_records(path, encoding, columns, party=party, problem=keep):
+        # the problems of the lines before this row were reported while it was read
+        yield from problems
+        problems.clear()
+        (rc, ri, rn), (pc, pi, pn), year, month, months, flow, code, label, cents, line = row
+        yield ParsedRow(line, rc, ri, rn, pc, pi, pn, year, month, months, flow, code, label, cents)
+    yield from problems
+
+
+def read_records(
+    path: Path,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    *,
+    party: Callable[[str, str, str], Hashable],
+    problem: Callable[[RowProblem], bool],
+) -> Iterator[tuple[Any, ...]]:
+    """Stream a Comtrade file's good rows as plain tuples in RECORD_FIELDS order, ready to write.
+
+    ``party(code, iso, name)`` names the party of an M49 code in the rows (the importer: its
+    entity id); it is called once per code, from the first good row that gives the code, so a
+    bad row never makes one. A row whose two codes name the same party is a problem.
+    ``problem`` is told each bad row, in the file's order; once it returns False no more rows
+    are yielded, but the file is read on, so that every bad row is told.
     """
     name = str(path)
     with open_text(path, encoding) as stream:
@@ -337,18 +386,23 @@ def read_rows(
             raise UnknownLayout(f"{name}:1: header: {exc}") from None
         found = find_columns(header, name, columns)
         try:
-            yield from _rows(reader, found, name)
+            yield from _records(reader, found, name, party, problem)
         except csv.Error as exc:
             raise UnreadableFile(
                 f"{name}:{reader.line_num}: row: {exc}; this is not a Comtrade CSV file"
             ) from None
 
 
-def _rows(
-    reader: Any, found: dict[str, tuple[int, str]], name: str
-) -> Iterator[ParsedRow | RowProblem]:
-    """Parse each record; the loop runs once per row, so whatever repeats across rows (period
-    and flow, codes, commodities) is parsed once and looked up after that."""
+def _records(
+    reader: Any,
+    found: dict[str, tuple[int, str]],
+    name: str,
+    party: Callable[[str, str, str], Hashable],
+    problem: Callable[[RowProblem], bool],
+) -> Iterator[tuple[Any, ...]]:
+    """Parse each record; the loop runs once per row, so whatever repeats across rows is parsed
+    once and looked up after that, by the raw fields it comes from (one C call each): period
+    and flow, the pair of countries, commodity code and label."""
 
     def index(field_name: str) -> int | None:
         return found[field_name][0] if field_name in found else None
@@ -359,6 +413,7 @@ def _rows(
     i_flow, i_rc = found["flow"][0], found["reporter_code"][0]
     i_pc, i_cmd, i_value = found["partner_code"][0], found["commodity_code"][0], found["value"][0]
     i_month, i_period, i_freq = index("month"), index("period"), index("freq")
+    i_label = index("commodity_label")
     # Without a year column the year is the period's first four digits.
     year_from_period = "year" not in found
     i_year = found["period" if year_from_period else "year"][0]
@@ -368,34 +423,31 @@ def _rows(
     rc_column, pc_column = header("reporter_code"), header("partner_code")
     cmd_column, label_column = header("commodity_code"), header("commodity_label")
     width = max(i for i, _ in found.values()) + 1
-    # the raw year, month, period, freq and flow fields of a record, in one C call: its key in
-    # ``periods``; a column read twice (the year from the period) is read once
+    # the raw year, month, period, freq and flow fields of a record: its key in ``periods``;
+    # a column read twice (the year from the period) is read once
     key_columns = [i_year, i_month, i_period, i_freq, i_flow]
     period_key = itemgetter(*dict.fromkeys(i for i in key_columns if i is not None))
-    texts = _getter(
-        [
-            index(field_name)
-            for field_name in (
-                "reporter_iso",
-                "reporter_name",
-                "partner_iso",
-                "partner_name",
-                "commodity_label",
-            )
-        ]
-    )
+    pair_key = itemgetter(i_rc, i_pc)
+    item_key = itemgetter(i_cmd) if i_label is None else itemgetter(i_cmd, i_label)
+    reporter_names = _getter([index("reporter_iso"), index("reporter_name")])
+    partner_names = _getter([index("partner_iso"), index("partner_name")])
     periods: dict[Any, tuple[int, int, int, str]] = {}
     codes: dict[str, str] = {}
-    commodities: dict[str, str] = {}
+    parties: dict[str, Hashable] = {}
+    pairs: dict[Any, tuple[Hashable, Hashable]] = {}
+    items: dict[Any, tuple[str, str | None]] = {}
     # bound once: clearing a full cache keeps the same dict, so these stay valid
-    known_period, known_code, known_commodity = periods.get, codes.get, commodities.get
-    new_row = tuple.__new__
+    known_period, known_code, known_party = periods.get, codes.get, parties.get
+    known_pair, known_item = pairs.get, items.get
+    emit = True
+    rc = pc = ""
     for record in reader:
         line = reader.line_num  # the physical line, right across quoted newlines
         if len(record) < width:
             if not record or record == [""]:
                 continue
-            yield RowProblem(name, line, "row", f"{len(record)} fields, the header has {width}")
+            short = RowProblem(name, line, "row", f"{len(record)} fields, the header has {width}")
+            emit = problem(short) and emit
             continue
         column = year_column
         try:
@@ -419,35 +471,33 @@ def _rows(
                 flow = FLOWS.get(raw) or FLOW_NAMES.get(normalise(raw), "")
                 if not flow:
                     raise ValueError(f"unknown flow code {raw!r}")
-                if len(periods) >= CACHE_LIMIT:
-                    periods.clear()
-                period = periods[key] = (year, month, 12 if month == 0 else 1, flow)
+                period = _cached(periods, key, (year, month, 12 if month == 0 else 1, flow))
             year, month, months, flow = period
-            column = rc_column
-            raw = record[i_rc]
-            reporter = known_code(raw)
-            if reporter is None:
-                reporter = _cached(codes, raw, _code(raw))
-            column = pc_column
-            raw = record[i_pc]
-            partner = known_code(raw)
-            if partner is None:
-                partner = _cached(codes, raw, _code(raw))
-            if partner == reporter:
-                raise ValueError("the partner is the reporter itself")
-            column = cmd_column
-            raw = record[i_cmd]
-            commodity = known_commodity(raw)
-            if commodity is None:
-                commodity = raw.strip().upper() or TOTAL_COMMODITY
+            countries = pair_key(record)
+            pair = known_pair(countries)
+            if pair is None:
+                # a new pair of raw codes: checked here, its parties named once the row is good
+                column = rc_column
+                raw = record[i_rc]
+                rc = known_code(raw) or _cached(codes, raw, _code(raw))
+                column = pc_column
+                raw = record[i_pc]
+                pc = known_code(raw) or _cached(codes, raw, _code(raw))
+                if pc == rc:
+                    raise ValueError("the partner is the reporter itself")
+            key = item_key(record)
+            item = known_item(key)
+            if item is None:
+                column = cmd_column
+                commodity = record[i_cmd].strip().upper() or TOTAL_COMMODITY
                 if len(commodity) > MAX_CODE:
                     raise ValueError(f"commodity code longer than {MAX_CODE} characters")
-                _cached(commodities, raw, commodity)
-            reporter_iso, reporter_name, partner_iso, partner_name, text = texts(record)
-            label = text or None
-            if label is not None and len(label) > MAX_LABEL:
-                column = label_column
-                raise ValueError(f"commodity label longer than {MAX_LABEL} characters")
+                label = (record[i_label] if i_label is not None else "") or None
+                if label is not None and len(label) > MAX_LABEL:
+                    column = label_column
+                    raise ValueError(f"commodity label longer than {MAX_LABEL} characters")
+                item = _cached(items, key, (commodity, label))
+            commodity, label = item
             column = value_column
             raw = record[i_value]
             # the common cases inline, as parse_cents reads them: whole dollars, or dollars
@@ -462,31 +512,27 @@ def _rows(
                 else:
                     cents = parse_cents(raw.strip())
         except ValueError as exc:
-            yield RowProblem(name, line, column, str(exc))
+            emit = problem(RowProblem(name, line, column, str(exc))) and emit
             continue
-        # tuple.__new__ straight away: ParsedRow(...) would run a Python-level __new__ per row
-        yield new_row(
-            ParsedRow,
-            (
-                line,
-                reporter,
-                reporter_iso,
-                reporter_name,
-                partner,
-                partner_iso,
-                partner_name,
-                year,
-                month,
-                months,
-                flow,
-                commodity,
-                label,
-                cents,
-            ),
-        )
+        if not emit:
+            continue
+        if pair is None:
+            reporter = known_party(rc)
+            if reporter is None:
+                reporter = _cached(parties, rc, party(rc, *reporter_names(record)))
+            partner = known_party(pc)
+            if partner is None:
+                partner = _cached(parties, pc, party(pc, *partner_names(record)))
+            if reporter == partner:
+                message = f"reporter and partner are the same entity (M49 {rc} and {pc})"
+                emit = problem(RowProblem(name, line, "partner", message))
+                continue
+            pair = _cached(pairs, countries, (reporter, partner))
+        reporter, partner = pair
+        yield (reporter, partner, year, month, months, flow, commodity, label, cents, line)
 
 
-def _cached(cache: dict[str, str], raw: str, value: str) -> str:
+def _cached(cache: dict[Any, T], raw: Any, value: T) -> T:
     """Remember ``value`` for ``raw``; a cache that has grown to CACHE_LIMIT starts afresh, so
     a file of ever-new spellings cannot fill memory."""
     if len(cache) >= CACHE_LIMIT:
