@@ -22,7 +22,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, cast
 
@@ -40,6 +40,9 @@ from factdb.vocabulary import COMTRADE_SERIES
 SERIES = COMTRADE_SERIES
 PUBLISHER = "United Nations Statistics Division (UN Comtrade)"
 CHUNK = 10_000
+#: rows per COPY on PostgreSQL: each is a statement under a savepoint of its own, and more than
+#: 64 subtransactions in one transaction slow every other session's snapshots
+POSTGRES_CHUNK = 50_000
 #: the smallest page cache an import runs with (SQLite's default is 2 MB)
 CACHE_KIB = 32_768
 #: rows of each index SQLite's ANALYZE samples after an import
@@ -519,7 +522,7 @@ def save_rows(
             tail = tuple(fixed.values())
             rows = (row + tail for row in rows)
             columns = (*columns, *fixed)
-        return _postgres_copy(conn, path, iter(rows), progress, columns)
+        return _postgres_copy(conn, path, source_id, iter(rows), progress, columns)
     changed, total = _sqlite_executemany(conn, iter(rows), progress, columns, fixed or {})
     _refuse_broken_checks(conn, path, "trade_flows", "source_id = :source", {"source": source_id})
     _sqlite_statistics(conn)
@@ -696,49 +699,103 @@ class _SqliteCache:
 def _postgres_copy(
     conn: Connection,
     path: Path,
+    source_id: int,
     rows: Iterator[tuple[Any, ...]],
     progress: Callable[[int], None] | None,
     columns: Sequence[str],
 ) -> tuple[int, int]:
-    """COPY into a staging table, then one INSERT (or upsert) from it; returns (rows changed,
-    rows read)."""
+    """COPY straight into trade_flows while every row is new and keeps every CHECK; else stage
+    the file and upsert it from there. Returns (rows changed, rows read).
+
+    A file of new figures (a history loaded year by year) is one COPY per chunk into
+    trade_flows, each under a savepoint: PostgreSQL checks the rows' CHECKs, natural key and
+    references (revision 0006) itself, and nothing is written twice. The first chunk that
+    meets a stored key (a revised file, a figure stated twice, a concurrent importer) or breaks
+    a CHECK is rolled back, and the file goes through the staging table from its first line
+    (see ``_postgres_staged``), so its result does not depend on where the direct path stopped.
+    """
     import psycopg
 
-    raw = conn.connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor = _raw_cursor(conn)
+    listed = ", ".join(columns)
+    first_id = _last_id(conn)
+    written = 0
+    chunks = _chunks(rows, POSTGRES_CHUNK)
+    # One COPY per chunk: building a chunk may create entities on this same connection, which
+    # cannot run other statements while a COPY is open. The savepoint is taken once the chunk
+    # is built, so rolling back to it never takes away an entity the rows name.
+    for chunk in chunks:
+        cursor.execute("SAVEPOINT comtrade_copy")
+        try:
+            _copy_rows(cursor, "trade_flows", listed, chunk)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation):
+            cursor.execute("ROLLBACK TO SAVEPOINT comtrade_copy")
+            cursor.execute("RELEASE SAVEPOINT comtrade_copy")
+            moved = (first_id, source_id) if written else None
+            return _postgres_staged(
+                conn, path, chain([chunk], chunks), moved, written, progress, listed
+            )
+        cursor.execute("RELEASE SAVEPOINT comtrade_copy")
+        written += len(chunk)
+        if progress:
+            progress(written)
+    return written, written
+
+
+def _raw_cursor(conn: Connection) -> Any:
+    """A cursor of the psycopg connection under ``conn``, in its transaction."""
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def _copy_rows(cursor: Any, table: str, listed: str, chunk: Iterable[tuple[Any, ...]]) -> None:
+    with cursor.copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
+        for row in chunk:
+            copy.write_row(row)
+
+
+def _postgres_staged(
+    conn: Connection,
+    path: Path,
+    chunks: Iterator[list[tuple[Any, ...]]],
+    moved: tuple[int, int] | None,
+    total: int,
+    progress: Callable[[int], None] | None,
+    listed: str,
+) -> tuple[int, int]:
+    """COPY the rest of the file into a staging table, then one INSERT (or upsert) from it;
+    returns (rows changed, rows read), ``total`` rows read before.
+
+    ``moved`` (the highest id before the import, the source) names the rows the direct COPY
+    stored before it stopped: they move into the staging table first, so the file is written
+    as if staged from its first line (a key stated twice takes its last line and counts as one
+    insert; a broken CHECK is reported at its file and line, with every other one, before
+    anything is written). Only this transaction writes rows of its source above that id, and
+    no one else has seen them, so no history version is kept of them.
+    """
+    cursor = _raw_cursor(conn)
     cursor.execute(
         "CREATE TEMPORARY TABLE comtrade_staging (LIKE trade_flows INCLUDING DEFAULTS) "
         "ON COMMIT DROP"
     )
     cursor.execute("ALTER TABLE comtrade_staging DROP COLUMN id")
-    total = 0
-    # One COPY per chunk: building a chunk may create entities on this same connection, which
-    # cannot run other statements while a COPY is open.
-    statement = f"COPY comtrade_staging ({', '.join(columns)}) FROM STDIN"
-    for chunk in _chunks(rows, CHUNK):
-        with cursor.copy(statement) as copy:
-            for row in chunk:
-                copy.write_row(row)
+    if moved is not None:
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM trade_flows WHERE id > %s AND source_id = %s "
+            f"RETURNING {listed}) "
+            f"INSERT INTO comtrade_staging ({listed}) SELECT {listed} FROM moved",
+            moved,
+        )
+    for chunk in chunks:
+        _copy_rows(cursor, "comtrade_staging", listed, chunk)
         total += len(chunk)
         if progress:
             progress(total)
     # The staging table has no CHECKs; the upsert would meet trade_flows' own as a crash.
     _refuse_broken_checks(conn, path, "comtrade_staging", "TRUE", {})
-    listed = ", ".join(columns)
-    # A file of new figures (a history loaded year by year) is a plain INSERT: a third faster
-    # than the upsert, which probes the natural key before each row. The first row that exists
-    # already (a revised file, a line stated twice, a concurrent importer) aborts it, and the
-    # upsert does the file instead. The references of every row are checked by trade_flows'
-    # statement-level triggers either way (revision 0006).
-    cursor.execute("SAVEPOINT comtrade_insert")
-    try:
-        cursor.execute(f"INSERT INTO trade_flows ({listed}) SELECT {listed} FROM comtrade_staging")
-        changed = int(cursor.rowcount)
-    except psycopg.errors.UniqueViolation:
-        cursor.execute("ROLLBACK TO SAVEPOINT comtrade_insert")
-        changed = _postgres_upsert(cursor, listed)
-    else:
-        cursor.execute("RELEASE SAVEPOINT comtrade_insert")
+    # The direct COPY met a stored key or a key the file states twice, or a row a concurrent
+    # importer wrote: the upsert writes the file (a plain INSERT from here would meet it again).
+    # The references of every row are checked by trade_flows' statement-level triggers.
+    changed = _postgres_upsert(cursor, listed)
     cursor.execute("DROP TABLE comtrade_staging")
     return changed, total
 
