@@ -21,6 +21,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -707,39 +708,116 @@ def _postgres_copy(
     """COPY straight into trade_flows while every row is new and keeps every CHECK; else stage
     the file and upsert it from there. Returns (rows changed, rows read).
 
-    A file of new figures (a history loaded year by year) is one COPY per chunk into
-    trade_flows, each under a savepoint: PostgreSQL checks the rows' CHECKs, natural key and
-    references (revision 0006) itself, and nothing is written twice. The first chunk that
-    meets a stored key (a revised file, a figure stated twice, a concurrent importer) or breaks
-    a CHECK is rolled back, and the file goes through the staging table from its first line
-    (see ``_postgres_staged``), so its result does not depend on where the direct path stopped.
+    A file of new figures (a history loaded year by year) streams into trade_flows as it is
+    parsed, PostgreSQL checking the rows' CHECKs, natural key and references (revision 0006)
+    itself, and nothing is written twice. The first row that meets a stored key (a revised
+    file, a figure stated twice, a concurrent importer) or breaks a CHECK ends that: its
+    segment is rolled back, and the file goes through the staging table from its first line
+    (``_postgres_staged``), so its result does not depend on where the direct path stopped.
     """
-    import psycopg
-
-    cursor = _raw_cursor(conn)
-    listed = ", ".join(columns)
+    direct = _DirectCopy(_raw_cursor(conn), ", ".join(columns), progress)
     first_id = _last_id(conn)
-    written = 0
-    chunks = _chunks(rows, POSTGRES_CHUNK)
-    # One COPY per chunk: building a chunk may create entities on this same connection, which
-    # cannot run other statements while a COPY is open. The savepoint is taken once the chunk
-    # is built, so rolling back to it never takes away an entity the rows name.
-    for chunk in chunks:
-        cursor.execute("SAVEPOINT comtrade_copy")
+    rest: Iterator[tuple[Any, ...]] = iter(())
+    # Building a row may create an entity on this same connection, which cannot run another
+    # statement while a COPY is open: the open COPY ends before any statement of the
+    # connection runs, and the next row opens the next one.
+    finish_first = direct.before_statement
+    sa.event.listen(conn, "before_cursor_execute", finish_first)
+    try:
+        for row in rows:
+            if direct.failed is not None:
+                rest = chain([row], rows)
+                break
+            direct.write(row)
+        direct.finish()
+    except BaseException as exc:
+        direct.abort(exc)
+        raise
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", finish_first)
+    if direct.failed is None:
+        return direct.written, direct.written
+    moved = (first_id, source_id) if direct.written else None
+    chunks = chain([direct.failed], _chunks(rest, CHUNK))
+    return _postgres_staged(conn, path, chunks, moved, direct.written, progress, direct.listed)
+
+
+class _DirectCopy:
+    """Rows streamed by COPY into trade_flows, in segments of at most POSTGRES_CHUNK rows,
+    each under a savepoint of its own, taken when the segment starts.
+
+    A segment's rows are kept until its COPY ends: a segment that meets a stored key or breaks
+    a CHECK is rolled back to its savepoint, and its rows (``failed``) go to the staging table
+    with the rest of the file. Rows are held back until ``OPENING`` of them are at hand before
+    a COPY opens, so the entities the first rows of a file create (each ending the open COPY)
+    do not cut it into a segment each.
+    """
+
+    #: rows collected before a segment's COPY opens
+    OPENING = 1_000
+
+    def __init__(self, cursor: Any, listed: str, progress: Callable[[int], None] | None) -> None:
+        self.cursor = cursor
+        self.listed = listed
+        self.statement = f"COPY trade_flows ({listed}) FROM STDIN"
+        self.progress = progress
+        self.copy: Any = None
+        self.stack = ExitStack()
+        self.segment: list[tuple[Any, ...]] = []
+        #: the rows of the segment whose COPY failed; None while every COPY succeeds
+        self.failed: list[tuple[Any, ...]] | None = None
+        self.written = 0
+
+    def write(self, row: tuple[Any, ...]) -> None:
+        segment = self.segment
+        segment.append(row)
+        if self.copy is not None:
+            self.copy.write_row(row)
+        elif len(segment) >= self.OPENING:
+            self._open()
+        if len(segment) >= POSTGRES_CHUNK:
+            self.finish()
+
+    def before_statement(self, *_: Any) -> None:
+        """Another statement is about to run on the connection: end the open COPY first."""
+        if self.copy is not None:
+            self.finish()
+
+    def finish(self) -> None:
+        """End the segment: its rows stored, or rolled back and kept in ``failed``."""
+        import psycopg
+
+        segment = self.segment
+        if not segment or self.failed is not None:
+            return
+        if self.copy is None:  # fewer than OPENING rows: their COPY now
+            self._open()
+        self.segment, self.copy = [], None
         try:
-            _copy_rows(cursor, "trade_flows", listed, chunk)
+            self.stack.close()
         except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation):
-            cursor.execute("ROLLBACK TO SAVEPOINT comtrade_copy")
-            cursor.execute("RELEASE SAVEPOINT comtrade_copy")
-            moved = (first_id, source_id) if written else None
-            return _postgres_staged(
-                conn, path, chain([chunk], chunks), moved, written, progress, listed
-            )
-        cursor.execute("RELEASE SAVEPOINT comtrade_copy")
-        written += len(chunk)
-        if progress:
-            progress(written)
-    return written, written
+            self.cursor.execute("ROLLBACK TO SAVEPOINT comtrade_copy")
+            self.failed = segment
+        else:
+            self.written += len(segment)
+            if self.progress:
+                self.progress(self.written)
+        self.cursor.execute("RELEASE SAVEPOINT comtrade_copy")
+
+    def abort(self, exc: BaseException) -> None:
+        """End an open COPY without storing its rows (the transaction is rolled back)."""
+        if self.copy is not None:
+            self.copy = None
+            self.stack.__exit__(type(exc), exc, exc.__traceback__)
+
+    def _open(self) -> None:
+        """Take the segment's savepoint, open its COPY and send the rows held so far."""
+        self.cursor.execute("SAVEPOINT comtrade_copy")
+        # closed by ``finish`` or ``abort``: the COPY outlives this call
+        self.stack = ExitStack()
+        self.copy = self.stack.enter_context(self.cursor.copy(self.statement))
+        for row in self.segment:
+            self.copy.write_row(row)
 
 
 def _raw_cursor(conn: Connection) -> Any:
