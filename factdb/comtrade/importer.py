@@ -44,6 +44,8 @@ CHUNK = 10_000
 #: rows per COPY on PostgreSQL: each is a statement under a savepoint of its own, and more than
 #: 64 subtransactions in one transaction slow every other session's snapshots
 POSTGRES_CHUNK = 50_000
+#: rows parsed at a time between writes to a COPY on PostgreSQL
+BATCH = 1_000
 #: the smallest page cache an import runs with (SQLite's default is 2 MB)
 CACHE_KIB = 32_768
 #: rows of each index SQLite's ANALYZE samples after an import
@@ -519,11 +521,9 @@ def save_rows(
     so a row the bulk path let through unchecked fails the import, located at its file and line.
     """
     if conn.dialect.name == "postgresql":
-        if fixed:
-            tail = tuple(fixed.values())
-            rows = (row + tail for row in rows)
-            columns = (*columns, *fixed)
-        return _postgres_copy(conn, path, source_id, iter(rows), progress, columns)
+        columns = (*columns, *(fixed or {}))
+        tail = tuple((fixed or {}).values())
+        return _postgres_copy(conn, path, source_id, iter(rows), tail, progress, columns)
     changed, total = _sqlite_executemany(conn, iter(rows), progress, columns, fixed or {})
     _refuse_broken_checks(conn, path, "trade_flows", "source_id = :source", {"source": source_id})
     _sqlite_statistics(conn)
@@ -702,11 +702,13 @@ def _postgres_copy(
     path: Path,
     source_id: int,
     rows: Iterator[tuple[Any, ...]],
+    tail: tuple[Any, ...],
     progress: Callable[[int], None] | None,
     columns: Sequence[str],
 ) -> tuple[int, int]:
     """COPY straight into trade_flows while every row is new and keeps every CHECK; else stage
-    the file and upsert it from there. Returns (rows changed, rows read).
+    the file and upsert it from there. ``tail``: the values of the columns that are the same in
+    every row, after each row's own. Returns (rows changed, rows read).
 
     A file of new figures (a history loaded year by year) streams into trade_flows as it is
     parsed, PostgreSQL checking the rows' CHECKs, natural key and references (revision 0006)
@@ -717,18 +719,15 @@ def _postgres_copy(
     """
     direct = _DirectCopy(_raw_cursor(conn), ", ".join(columns), progress)
     first_id = _last_id(conn)
-    rest: Iterator[tuple[Any, ...]] = iter(())
     # Building a row may create an entity on this same connection, which cannot run another
     # statement while a COPY is open: the open COPY ends before any statement of the
-    # connection runs, and the next row opens the next one.
+    # connection runs, and the next batch opens the next one.
     finish_first = direct.before_statement
     sa.event.listen(conn, "before_cursor_execute", finish_first)
     try:
-        for row in rows:
-            if direct.failed is not None:
-                rest = chain([row], rows)
-                break
-            direct.write(row)
+        # in batches: islice and the loop over a list cost less per row than a call each
+        while direct.failed is None and (batch := [r + tail for r in islice(rows, BATCH)]):
+            direct.write(batch)
         direct.finish()
     except BaseException as exc:
         direct.abort(exc)
@@ -736,25 +735,24 @@ def _postgres_copy(
     finally:
         sa.event.remove(conn, "before_cursor_execute", finish_first)
     if direct.failed is None:
+        if progress and direct.reported != direct.written:
+            progress(direct.written)
         return direct.written, direct.written
     moved = (first_id, source_id) if direct.written else None
+    rest = (r + tail for r in rows)
     chunks = chain([direct.failed], _chunks(rest, CHUNK))
     return _postgres_staged(conn, path, chunks, moved, direct.written, progress, direct.listed)
 
 
 class _DirectCopy:
-    """Rows streamed by COPY into trade_flows, in segments of at most POSTGRES_CHUNK rows,
-    each under a savepoint of its own, taken when the segment starts.
+    """Rows streamed by COPY into trade_flows, in segments of about POSTGRES_CHUNK rows, each
+    under a savepoint of its own, taken when the segment's COPY opens.
 
     A segment's rows are kept until its COPY ends: a segment that meets a stored key or breaks
     a CHECK is rolled back to its savepoint, and its rows (``failed``) go to the staging table
-    with the rest of the file. Rows are held back until ``OPENING`` of them are at hand before
-    a COPY opens, so the entities the first rows of a file create (each ending the open COPY)
-    do not cut it into a segment each.
+    with the rest of the file. A COPY opens with a batch of rows at hand, so the entities the
+    first rows of a file create (each ending the open COPY) cut it into few segments.
     """
-
-    #: rows collected before a segment's COPY opens
-    OPENING = 1_000
 
     def __init__(self, cursor: Any, listed: str, progress: Callable[[int], None] | None) -> None:
         self.cursor = cursor
@@ -767,15 +765,28 @@ class _DirectCopy:
         #: the rows of the segment whose COPY failed; None while every COPY succeeds
         self.failed: list[tuple[Any, ...]] | None = None
         self.written = 0
+        #: rows sent to a COPY, and when ``progress`` was last told
+        self.sent = self.reported = 0
 
-    def write(self, row: tuple[Any, ...]) -> None:
-        segment = self.segment
-        segment.append(row)
-        if self.copy is not None:
-            self.copy.write_row(row)
-        elif len(segment) >= self.OPENING:
-            self._open()
-        if len(segment) >= POSTGRES_CHUNK:
+    def write(self, batch: list[tuple[Any, ...]]) -> None:
+        if self.failed is not None:
+            # the batch was being parsed when its entities' statements ended a COPY that failed
+            self.failed += batch
+            return
+        if self.copy is None:
+            self.cursor.execute("SAVEPOINT comtrade_copy")
+            # closed by ``finish`` or ``abort``: the COPY outlives this call
+            self.stack = ExitStack()
+            self.copy = self.stack.enter_context(self.cursor.copy(self.statement))
+        write_row = self.copy.write_row
+        for row in batch:
+            write_row(row)
+        self.segment += batch
+        self.sent += len(batch)
+        if self.progress and self.sent - self.reported >= CHUNK:
+            self.progress(self.sent)
+            self.reported = self.sent
+        if len(self.segment) >= POSTGRES_CHUNK:
             self.finish()
 
     def before_statement(self, *_: Any) -> None:
@@ -784,15 +795,12 @@ class _DirectCopy:
             self.finish()
 
     def finish(self) -> None:
-        """End the segment: its rows stored, or rolled back and kept in ``failed``."""
+        """End the open COPY: its segment stored, or rolled back and kept in ``failed``."""
         import psycopg
 
-        segment = self.segment
-        if not segment or self.failed is not None:
+        if self.copy is None:
             return
-        if self.copy is None:  # fewer than OPENING rows: their COPY now
-            self._open()
-        self.segment, self.copy = [], None
+        segment, self.segment, self.copy = self.segment, [], None
         try:
             self.stack.close()
         except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation):
@@ -800,8 +808,6 @@ class _DirectCopy:
             self.failed = segment
         else:
             self.written += len(segment)
-            if self.progress:
-                self.progress(self.written)
         self.cursor.execute("RELEASE SAVEPOINT comtrade_copy")
 
     def abort(self, exc: BaseException) -> None:
@@ -809,15 +815,6 @@ class _DirectCopy:
         if self.copy is not None:
             self.copy = None
             self.stack.__exit__(type(exc), exc, exc.__traceback__)
-
-    def _open(self) -> None:
-        """Take the segment's savepoint, open its COPY and send the rows held so far."""
-        self.cursor.execute("SAVEPOINT comtrade_copy")
-        # closed by ``finish`` or ``abort``: the COPY outlives this call
-        self.stack = ExitStack()
-        self.copy = self.stack.enter_context(self.cursor.copy(self.statement))
-        for row in self.segment:
-            self.copy.write_row(row)
 
 
 def _raw_cursor(conn: Connection) -> Any:
