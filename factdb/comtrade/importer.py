@@ -717,7 +717,8 @@ def _postgres_copy(
     segment is rolled back, and the file goes through the staging table from its first line
     (``_postgres_staged``), so its result does not depend on where the direct path stopped.
     """
-    direct = _DirectCopy(_raw_cursor(conn), ", ".join(columns), progress)
+    cursor = _raw_cursor(conn)
+    direct = _DirectCopy(cursor, columns, _column_types(cursor, columns), progress)
     first_id = _last_id(conn)
     # Building a row may create an entity on this same connection, which cannot run another
     # statement while a COPY is open: the open COPY ends before any statement of the
@@ -754,10 +755,18 @@ class _DirectCopy:
     first rows of a file create (each ending the open COPY) cut it into few segments.
     """
 
-    def __init__(self, cursor: Any, listed: str, progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        cursor: Any,
+        columns: Sequence[str],
+        types: list[str],
+        progress: Callable[[int], None] | None,
+    ) -> None:
         self.cursor = cursor
-        self.listed = listed
-        self.statement = f"COPY trade_flows ({listed}) FROM STDIN"
+        self.listed = ", ".join(columns)
+        # binary: the client sends numbers as they are instead of formatting them as text
+        self.statement = f"COPY trade_flows ({self.listed}) FROM STDIN (FORMAT BINARY)"
+        self.types = types
         self.progress = progress
         self.copy: Any = None
         self.stack = ExitStack()
@@ -778,6 +787,7 @@ class _DirectCopy:
             # closed by ``finish`` or ``abort``: the COPY outlives this call
             self.stack = ExitStack()
             self.copy = self.stack.enter_context(self.cursor.copy(self.statement))
+            self.copy.set_types(self.types)
         write_row = self.copy.write_row
         for row in batch:
             write_row(row)
@@ -815,6 +825,17 @@ class _DirectCopy:
         if self.copy is not None:
             self.copy = None
             self.stack.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _column_types(cursor: Any, columns: Sequence[str]) -> list[str]:
+    """The types of trade_flows' ``columns``, as the database has them: a binary COPY must
+    send each value in its column's own type."""
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = 'trade_flows'::regclass AND attnum > 0 AND NOT attisdropped"
+    )
+    types = dict(cursor.fetchall())
+    return [types[column] for column in columns]
 
 
 def _raw_cursor(conn: Connection) -> Any:
