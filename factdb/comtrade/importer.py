@@ -1,11 +1,12 @@
 """Import Comtrade files into ``trade_flows`` in bulk, streaming, all-or-nothing by default.
 
-SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: ``COPY`` into a staging
-table, then one INSERT from it (the upsert when a row exists already); the database checks the
-rows' references once per statement (revision 0006). Memory stays flat: rows are parsed, sent
-and forgotten a chunk at a time. Each file becomes a source (dataset, file name, sha256, row
-count, import time), identified by the sha256 of its content, gunzipped, whatever its name;
-each row keeps its file and line (``source_id``, ``source_line``).
+SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: a file of new figures
+is streamed by ``COPY`` straight into trade_flows as it is parsed; a file that meets a stored
+key, states a key twice or breaks a CHECK goes through a staging table and one upsert from it;
+the database checks the rows' references once per statement (revision 0006). Memory stays
+flat: rows are parsed, sent and forgotten a chunk at a time. Each file becomes a source
+(dataset, file name, sha256, row count, import time), identified by the sha256 of its content,
+gunzipped, whatever its name; each row keeps its file and line (``source_id``, ``source_line``).
 
 Must not commit a row that breaks a CHECK of ``trade_flows``, even where the bulk path skips
 the database's own evaluation of them, and must not leave anything of a file behind when it
@@ -858,8 +859,8 @@ def _postgres_staged(
     progress: Callable[[int], None] | None,
     listed: str,
 ) -> tuple[int, int]:
-    """COPY the rest of the file into a staging table, then one INSERT (or upsert) from it;
-    returns (rows changed, rows read), ``total`` rows read before.
+    """COPY the rest of the file into a staging table, then upsert it from there; returns
+    (rows changed, rows read), ``total`` rows read before.
 
     ``moved`` (the highest id before the import, the source) names the rows the direct COPY
     stored before it stopped: they move into the staging table first, so the file is written
