@@ -31,7 +31,7 @@ from tests.test_comtrade import CURRENT, current_row, write
 from tests.test_comtrade_checks import source_and_pair, valid_row
 
 #: (rows parsed per batch, rows per COPY segment) on PostgreSQL
-SEGMENTS = [(1, 1), (2, 4), (3, 5), (1_000, 50_000)]
+SEGMENTS = [(1, 1), (3, 5), (1_000, 50_000)]
 
 BULGARIA = ("100", "BGR", "Bulgaria")
 JAPAN = ("392", "JPN", "Japan")
