@@ -1,11 +1,12 @@
 """Import Comtrade files into ``trade_flows`` in bulk, streaming, all-or-nothing by default.
 
-SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: ``COPY`` into a staging
-table, then one INSERT from it (the upsert when a row exists already); the database checks the
-rows' references once per statement (revision 0006). Memory stays flat: rows are parsed, sent
-and forgotten a chunk at a time. Each file becomes a source (dataset, file name, sha256, row
-count, import time), identified by the sha256 of its content, gunzipped, whatever its name;
-each row keeps its file and line (``source_id``, ``source_line``).
+SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: a file of new figures
+is streamed by ``COPY`` straight into trade_flows as it is parsed; a file that meets a stored
+key, states a key twice or breaks a CHECK goes through a staging table and one upsert from it;
+the database checks the rows' references once per statement (revision 0006). Memory stays
+flat: rows are parsed, sent and forgotten a chunk at a time. Each file becomes a source
+(dataset, file name, sha256, row count, import time), identified by the sha256 of its content,
+gunzipped, whatever its name; each row keeps its file and line (``source_id``, ``source_line``).
 
 Must not commit a row that breaks a CHECK of ``trade_flows``, even where the bulk path skips
 the database's own evaluation of them, and must not leave anything of a file behind when it
@@ -22,7 +23,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -48,6 +49,11 @@ from factdb.vocabulary import COMTRADE_SERIES
 SERIES = COMTRADE_SERIES
 PUBLISHER = "United Nations Statistics Division (UN Comtrade)"
 CHUNK = 10_000
+#: rows per COPY on PostgreSQL: each is a statement under a savepoint of its own, and more than
+#: 64 subtransactions in one transaction slow every other session's snapshots
+POSTGRES_CHUNK = 50_000
+#: rows parsed at a time between writes to a COPY on PostgreSQL
+BATCH = 1_000
 #: the smallest page cache an import runs with (SQLite's default is 2 MB)
 CACHE_KIB = 32_768
 #: rows of each index SQLite's ANALYZE samples after an import
@@ -542,11 +548,9 @@ def save_rows(
     so a row the bulk path let through unchecked fails the import, located at its file and line.
     """
     if conn.dialect.name == "postgresql":
-        if fixed:
-            tail = tuple(fixed.values())
-            rows = (row + tail for row in rows)
-            columns = (*columns, *fixed)
-        return _postgres_copy(conn, path, iter(rows), progress, columns)
+        columns = (*columns, *(fixed or {}))
+        tail = tuple((fixed or {}).values())
+        return _postgres_copy(conn, path, source_id, iter(rows), tail, progress, columns)
     written = _sqlite_executemany(conn, iter(rows), progress, columns, fixed or {})
     if written.upserted:
         _refuse_broken_checks(
@@ -860,49 +864,198 @@ class _SqliteCache:
 def _postgres_copy(
     conn: Connection,
     path: Path,
+    source_id: int,
     rows: Iterator[tuple[Any, ...]],
+    tail: tuple[Any, ...],
     progress: Callable[[int], None] | None,
     columns: Sequence[str],
 ) -> tuple[int, int]:
-    """COPY into a staging table, then one INSERT (or upsert) from it; returns (rows changed,
-    rows read)."""
-    import psycopg
+    """COPY straight into trade_flows while every row is new and keeps every CHECK; else stage
+    the file and upsert it from there. ``tail``: the values of the columns that are the same in
+    every row, after each row's own. Returns (rows changed, rows read).
 
-    raw = conn.connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    A file of new figures (a history loaded year by year) streams into trade_flows as it is
+    parsed, PostgreSQL checking the rows' CHECKs, natural key and references (revision 0006)
+    itself, and nothing is written twice. The first row that meets a stored key (a revised
+    file, a figure stated twice, a concurrent importer) or breaks a CHECK ends that: its
+    segment is rolled back, and the file goes through the staging table from its first line
+    (``_postgres_staged``), so its result does not depend on where the direct path stopped.
+    """
+    cursor = _raw_cursor(conn)
+    direct = _DirectCopy(cursor, columns, _column_types(cursor, columns), progress)
+    first_id = _last_id(conn)
+    # Building a row may create an entity on this same connection, which cannot run another
+    # statement while a COPY is open: the open COPY ends before any statement of the
+    # connection runs, and the next batch opens the next one.
+    finish_first = direct.before_statement
+    sa.event.listen(conn, "before_cursor_execute", finish_first)
+    try:
+        # in batches: islice and the loop over a list cost less per row than a call each
+        while direct.failed is None and (batch := [r + tail for r in islice(rows, BATCH)]):
+            direct.write(batch)
+        direct.finish()
+    except BaseException as exc:
+        direct.abort(exc)
+        raise
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", finish_first)
+    if direct.failed is None:
+        if progress and direct.reported != direct.written:
+            progress(direct.written)
+        return direct.written, direct.written
+    moved = (first_id, source_id) if direct.written else None
+    rest = (r + tail for r in rows)
+    chunks = chain([direct.failed], _chunks(rest, CHUNK))
+    return _postgres_staged(conn, path, chunks, moved, direct.written, progress, direct.listed)
+
+
+class _DirectCopy:
+    """Rows streamed by COPY into trade_flows, in segments of about POSTGRES_CHUNK rows, each
+    under a savepoint of its own, taken when the segment's COPY opens.
+
+    A segment's rows are kept until its COPY ends: a segment that meets a stored key or breaks
+    a CHECK is rolled back to its savepoint, and its rows (``failed``) go to the staging table
+    with the rest of the file. A COPY opens with a batch of rows at hand, so the entities the
+    first rows of a file create (each ending the open COPY) cut it into few segments.
+    """
+
+    def __init__(
+        self,
+        cursor: Any,
+        columns: Sequence[str],
+        types: list[str],
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.cursor = cursor
+        self.listed = ", ".join(columns)
+        # binary: the client sends numbers as they are instead of formatting them as text
+        self.statement = f"COPY trade_flows ({self.listed}) FROM STDIN (FORMAT BINARY)"
+        self.types = types
+        self.progress = progress
+        self.copy: Any = None
+        self.stack = ExitStack()
+        self.segment: list[tuple[Any, ...]] = []
+        #: the rows of the segment whose COPY failed; None while every COPY succeeds
+        self.failed: list[tuple[Any, ...]] | None = None
+        self.written = 0
+        #: rows sent to a COPY, and when ``progress`` was last told
+        self.sent = self.reported = 0
+
+    def write(self, batch: list[tuple[Any, ...]]) -> None:
+        if self.failed is not None:
+            # the batch was being parsed when its entities' statements ended a COPY that failed
+            self.failed += batch
+            return
+        if self.copy is None:
+            self.cursor.execute("SAVEPOINT comtrade_copy")
+            # closed by ``finish`` or ``abort``: the COPY outlives this call
+            self.stack = ExitStack()
+            self.copy = self.stack.enter_context(self.cursor.copy(self.statement))
+            self.copy.set_types(self.types)
+        write_row = self.copy.write_row
+        for row in batch:
+            write_row(row)
+        self.segment += batch
+        self.sent += len(batch)
+        if self.progress and self.sent - self.reported >= CHUNK:
+            self.progress(self.sent)
+            self.reported = self.sent
+        if len(self.segment) >= POSTGRES_CHUNK:
+            self.finish()
+
+    def before_statement(self, *_: Any) -> None:
+        """Another statement is about to run on the connection: end the open COPY first."""
+        if self.copy is not None:
+            self.finish()
+
+    def finish(self) -> None:
+        """End the open COPY: its segment stored, or rolled back and kept in ``failed``."""
+        import psycopg
+
+        if self.copy is None:
+            return
+        segment, self.segment, self.copy = self.segment, [], None
+        try:
+            self.stack.close()
+        except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation):
+            self.cursor.execute("ROLLBACK TO SAVEPOINT comtrade_copy")
+            self.failed = segment
+        else:
+            self.written += len(segment)
+        self.cursor.execute("RELEASE SAVEPOINT comtrade_copy")
+
+    def abort(self, exc: BaseException) -> None:
+        """End an open COPY without storing its rows (the transaction is rolled back)."""
+        if self.copy is not None:
+            self.copy = None
+            self.stack.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _column_types(cursor: Any, columns: Sequence[str]) -> list[str]:
+    """The types of trade_flows' ``columns``, as the database has them: a binary COPY must
+    send each value in its column's own type."""
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = 'trade_flows'::regclass AND attnum > 0 AND NOT attisdropped"
+    )
+    types = dict(cursor.fetchall())
+    return [types[column] for column in columns]
+
+
+def _raw_cursor(conn: Connection) -> Any:
+    """A cursor of the psycopg connection under ``conn``, in its transaction."""
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def _copy_rows(cursor: Any, table: str, listed: str, chunk: Iterable[tuple[Any, ...]]) -> None:
+    with cursor.copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
+        for row in chunk:
+            copy.write_row(row)
+
+
+def _postgres_staged(
+    conn: Connection,
+    path: Path,
+    chunks: Iterator[list[tuple[Any, ...]]],
+    moved: tuple[int, int] | None,
+    total: int,
+    progress: Callable[[int], None] | None,
+    listed: str,
+) -> tuple[int, int]:
+    """COPY the rest of the file into a staging table, then upsert it from there; returns
+    (rows changed, rows read), ``total`` rows read before.
+
+    ``moved`` (the highest id before the import, the source) names the rows the direct COPY
+    stored before it stopped: they move into the staging table first, so the file is written
+    as if staged from its first line (a key stated twice takes its last line and counts as one
+    insert; a broken CHECK is reported at its file and line, with every other one, before
+    anything is written). Only this transaction writes rows of its source above that id, and
+    no one else has seen them, so no history version is kept of them.
+    """
+    cursor = _raw_cursor(conn)
     cursor.execute(
         "CREATE TEMPORARY TABLE comtrade_staging (LIKE trade_flows INCLUDING DEFAULTS) "
         "ON COMMIT DROP"
     )
     cursor.execute("ALTER TABLE comtrade_staging DROP COLUMN id")
-    total = 0
-    # One COPY per chunk: building a chunk may create entities on this same connection, which
-    # cannot run other statements while a COPY is open.
-    statement = f"COPY comtrade_staging ({', '.join(columns)}) FROM STDIN"
-    for chunk in _chunks(rows, CHUNK):
-        with cursor.copy(statement) as copy:
-            for row in chunk:
-                copy.write_row(row)
+    if moved is not None:
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM trade_flows WHERE id > %s AND source_id = %s "
+            f"RETURNING {listed}) "
+            f"INSERT INTO comtrade_staging ({listed}) SELECT {listed} FROM moved",
+            moved,
+        )
+    for chunk in chunks:
+        _copy_rows(cursor, "comtrade_staging", listed, chunk)
         total += len(chunk)
         if progress:
             progress(total)
     # The staging table has no CHECKs; the upsert would meet trade_flows' own as a crash.
     _refuse_broken_checks(conn, path, "comtrade_staging", "TRUE", {})
-    listed = ", ".join(columns)
-    # A file of new figures (a history loaded year by year) is a plain INSERT: a third faster
-    # than the upsert, which probes the natural key before each row. The first row that exists
-    # already (a revised file, a line stated twice, a concurrent importer) aborts it, and the
-    # upsert does the file instead. The references of every row are checked by trade_flows'
-    # statement-level triggers either way (revision 0006).
-    cursor.execute("SAVEPOINT comtrade_insert")
-    try:
-        cursor.execute(f"INSERT INTO trade_flows ({listed}) SELECT {listed} FROM comtrade_staging")
-        changed = int(cursor.rowcount)
-    except psycopg.errors.UniqueViolation:
-        cursor.execute("ROLLBACK TO SAVEPOINT comtrade_insert")
-        changed = _postgres_upsert(cursor, listed)
-    else:
-        cursor.execute("RELEASE SAVEPOINT comtrade_insert")
+    # The direct COPY met a stored key or a key the file states twice, or a row a concurrent
+    # importer wrote: the upsert writes the file (a plain INSERT from here would meet it again).
+    # The references of every row are checked by trade_flows' statement-level triggers.
+    changed = _postgres_upsert(cursor, listed)
     cursor.execute("DROP TABLE comtrade_staging")
     return changed, total
 
