@@ -144,8 +144,10 @@ def _typer_params() -> list[Any]:
 
     def walk(command: Any) -> None:
         found.extend(command.params)
-        for sub in (getattr(command, "commands", None) or {}).values():
-            walk(sub)
+        if hasattr(command, "list_commands"):  # a group: the root builds its commands lazily
+            ctx = typer.Context(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name))
 
     walk(typer.main.get_command(app))
     return found

@@ -413,11 +413,7 @@ def _directed(
 ) -> list[BriefingLine]:
     """Relations of ``predicate`` from an entity tied to one side, in the context of the other
     ("Bulgaria exports integrated circuits to Japan"), both ways."""
-    return [
-        make(row, target)
-        for _, target, row in ctx.directed()
-        if row.predicate == predicate
-    ]
+    return [make(row, target) for _, target, row in ctx.directed() if row.predicate == predicate]
 
 
 def export_goods(ctx: _Context) -> list[BriefingLine]:
