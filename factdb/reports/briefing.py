@@ -619,26 +619,20 @@ def _what(figure: Figure) -> str:
 
 def planned_events(ctx: _Context) -> list[BriefingLine]:
     """The pair's events that did not (yet) take place: planned, announced, postponed,
-    cancelled."""
-    within = sa.select(Event.id).where(Event.id.in_(ctx.pair.events()), Event.status != "held")
-    status = {
-        slug: str(value)
-        for slug, value in ctx.conn.execute(
-            sa.select(Event.slug, Event.status).where(Event.id.in_(within))
-        )
-    }
+    cancelled. Read with the timeline's (``_Context.events``)."""
     return [
         ctx.line(
-            f"{event.when}: {event.title} ({status[event.slug]})",
+            f"{event.when}: {event.title} ({event.status})",
             event.sources,
             {
                 "when": event.when,
                 "event": event.slug,
                 "kind": event.kind,
-                "status": str(status[event.slug]),
+                "status": event.status,
             },
         )
-        for event in timeline(ctx.conn, within=within)
+        for event in ctx.events()
+        if event.status != "held"
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -91,16 +92,21 @@ def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Rol
         .order_by(org.name, Role.valid_to_precision.is_not(None), person.name)
     )
     rows = conn.execute(query).all()
-    role_ids = ids_of(query, Role.id)
-    sources = sources_by_fact(conn, "role", role_ids)
+    # one statement for both: each source's slug and publication date, by role
+    sources: dict[int, list[str]] = defaultdict(list)
     newest: dict[int, tuple[dt.date, str]] = {}
     for row in conn.execute(
-        sa.select(Evidence.role_id, Source.published_on, Source.published_precision)
+        sa.select(Evidence.role_id, Source.slug, Source.published_on, Source.published_precision)
         .join(Source, Source.id == Evidence.source_id)
-        .where(Evidence.role_id.in_(role_ids), Source.published_on.is_not(None))
+        .where(Evidence.role_id.in_(ids_of(query, Role.id)))
         .distinct()
+        .order_by(Evidence.role_id, Source.slug)
     ):
         role_id, published = int(row.role_id), row.published_on
+        if not sources[role_id] or sources[role_id][-1] != row.slug:
+            sources[role_id].append(row.slug)
+        if published is None:
+            continue
         if role_id not in newest or published > newest[role_id][0]:
             newest[role_id] = (published, str(row.published_precision))
     return [

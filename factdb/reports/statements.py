@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from factdb.models import tables
-from factdb.reports.common import CoreTable, IdQuery, date_label, ids_of, sources_by_fact
+from factdb.reports.common import (
+    CoreTable,
+    IdQuery,
+    date_label,
+    ids_of,
+    sources_by_fact,
+    with_sources,
+)
 from factdb.reports.trade import period_label
 from factdb.vocabulary import COMTRADE_SERIES, TOTAL_COMMODITY
 
@@ -71,7 +78,6 @@ def quantities(conn: Connection, within: IdQuery | None = None) -> list[Quantity
     )
     if within is not None:
         query = query.where(q.c.id.in_(within))
-    sources = sources_by_fact(conn, "quantity", ids_of(query, q.c.id))
     return [
         QuantityRow(
             slug=r.slug,
@@ -90,9 +96,9 @@ def quantities(conn: Connection, within: IdQuery | None = None) -> list[Quantity
             event=r.event,
             qualifiers=dict(r.qualifiers or {}),
             note=r.note,
-            sources=sources[r.id],
+            sources=sources,
         )
-        for r in conn.execute(query)
+        for r, sources in with_sources(conn, query, "quantity", q.c.id)
     ]
 
 
@@ -121,7 +127,7 @@ def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentR
     )
     if within is not None:
         query = query.where(d.c.id.in_(within))
-    rows = conn.execute(query).all()
+    rows = with_sources(conn, query, "document", d.c.id)
     who, behalf = Entity.alias(), Entity.alias()
     signed: dict[int, list[str]] = defaultdict(list)
     parties: dict[int, list[str]] = defaultdict(list)
@@ -136,9 +142,8 @@ def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentR
             parties[document_id].append(name)
         else:
             signed[document_id].append(name + (f" for {for_name}" if for_name else ""))
-    sources = sources_by_fact(conn, "document", ids_of(query, d.c.id))
     out = []
-    for r in rows:
+    for r, sources in rows:
         when = date_label(r.signed_on, r.signed_precision)
         if when == "undated" and r.event is not None:
             when = date_label(r.start_date, r.start_precision)
@@ -153,7 +158,7 @@ def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentR
                 event=r.event,
                 signatories=signed[r.id],
                 parties=parties[r.id],
-                sources=sources[r.id],
+                sources=sources,
             )
         )
     return out
