@@ -22,7 +22,6 @@ from factdb.reports.common import (
     IdQuery,
     date_label,
     ids_of,
-    sources_by_fact,
     with_sources,
 )
 from factdb.reports.trade import period_label
@@ -239,7 +238,6 @@ def figures(conn: Connection, a: int, b: int, *, official: bool = False) -> list
         )
     else:
         query = query.where(t.c.series != COMTRADE_SERIES)
-    sources = sources_by_fact(conn, "trade", ids_of(query, t.c.id))
     return [
         Figure(
             id=r.id,
@@ -263,9 +261,10 @@ def figures(conn: Connection, a: int, b: int, *, official: bool = False) -> list
             method=r.method,
             stated_by=r.stated_by,
             event=r.event,
-            sources=sources[r.id],
+            sources=sources,
         )
-        for r in conn.execute(query)
+        # the id: a figure's rows together for ``with_sources``, and one order for ties
+        for r, sources in with_sources(conn, query.order_by(t.c.id), "trade", t.c.id)
     ]
 
 
