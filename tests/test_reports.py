@@ -220,7 +220,7 @@ def test_pair_filters_compiled_once_find_the_same_ids(seeded: Engine) -> None:
 #: statements one briefing of the seeds runs: entity look-ups, then each section's queries
 #: with its facts' sources read in the same statement, the pair's events and trade figures
 #: read once for every section that shows them
-BRIEFING_STATEMENTS = 26
+BRIEFING_STATEMENTS = 25
 
 
 def test_briefing_statement_count(seeded: Engine) -> None:
