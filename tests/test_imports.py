@@ -144,8 +144,10 @@ def _typer_params() -> list[Any]:
 
     def walk(command: Any) -> None:
         found.extend(command.params)
-        for sub in (getattr(command, "commands", None) or {}).values():
-            walk(sub)
+        if hasattr(command, "list_commands"):  # a group: the root builds its commands lazily
+            ctx = typer.Context(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name))
 
     walk(typer.main.get_command(app))
     return found
@@ -196,3 +198,28 @@ def test_every_factdb_parameter_gets_the_plain_coercion() -> None:
     or accept the cost knowingly."""
     missing = [p.name for p in _typer_params() if plain_coercion(p) is None]
     assert missing == []
+
+
+#: the modules of commands and sub-apps that ``factdb report`` does not run
+OTHER_COMMANDS = (
+    "factdb.cli.catalog",
+    "factdb.cli.check",
+    "factdb.cli.db",
+    "factdb.cli.export",
+    "factdb.cli.history",
+    "factdb.cli.imports",
+    "factdb.cli.query",
+    "factdb.cli.seed",
+    "factdb.cli.serve",
+    "factdb.comtrade",
+)
+
+
+def test_a_report_builds_only_its_own_commands(
+    readable: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """The root builds a command group when it is named: a report imports no other command's
+    module (``import`` alone pulled in the Comtrade header tables)."""
+    loaded = _loaded([["report", "briefing"], ["report", "trade"]], db_url, tmp_path)
+    assert "factdb.cli.report" in loaded
+    assert _under(loaded, *OTHER_COMMANDS) == []

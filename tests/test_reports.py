@@ -215,3 +215,29 @@ def test_pair_filters_compiled_once_find_the_same_ids(seeded: Engine) -> None:
             assert set(conn.scalars(inside)) == set(conn.scalars(tied)), name
             found[name] = ids
     assert all(found[name] for name in ("events", "relations", "people", "sides"))
+
+
+#: statements one briefing of the seeds runs: entity look-ups, then each section's queries
+#: with its facts' sources read in the same statement, the pair's events and trade figures
+#: read once for every section that shows them
+BRIEFING_STATEMENTS = 25
+
+
+def test_briefing_statement_count(seeded: Engine) -> None:
+    """Each statement costs a new process its compilation: the briefing keeps to its count."""
+    import sqlalchemy as sa
+
+    from factdb.reports.briefing import briefing
+
+    statements: list[str] = []
+    with seeded.connect() as conn:
+        sa.event.listen(
+            conn,
+            "before_cursor_execute",
+            lambda _c, _cur, sql, *_a: statements.append(sql),
+        )
+        doc = briefing(conn, "bulgaria", "japan")
+    selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+    # the sections whose statements depend on what they find found something
+    assert doc.sections["export_goods"] and doc.sections["timeline"] and doc.sections["trade"]
+    assert len(selects) == BRIEFING_STATEMENTS, "\n".join(selects)

@@ -15,8 +15,11 @@ from typer.testing import CliRunner
 
 def _commands(group: Any, path: list[str]) -> Iterator[list[str]]:
     yield path
-    for name in sorted(getattr(group, "commands", {}) or {}):
-        command = group.commands[name]
+    if not hasattr(group, "list_commands"):
+        return
+    ctx = typer.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         if getattr(command, "hidden", False):
             continue
         yield from _commands(command, [*path, name])

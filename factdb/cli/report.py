@@ -92,7 +92,9 @@ def briefing(
     from factdb.reports.briefing import briefing as build
 
     with reading(db) as conn:
-        doc = build(conn, country, partner)
+        # each of a briefing's statements runs once in this process: keying them for a
+        # cache of compiled statements would cost more than it saves
+        doc = build(conn.execution_options(compiled_cache=None), country, partner)
     header, sections = briefing_document(doc, fmt, section)
     show_document(header, sections, fmt, section, chosen, csv_raw)
 

@@ -43,7 +43,7 @@ from factdb.reports.statements import (
     quantities,
     within_rounding,
 )
-from factdb.reports.timeline import timeline
+from factdb.reports.timeline import TimelineRow, timeline
 from factdb.reports.trade import TradeRow, is_stated, trade_query, trade_rows
 from factdb.vocabulary import COMTRADE_SERIES as SERIES
 from factdb.vocabulary import TOTAL_COMMODITY
@@ -126,12 +126,27 @@ class _Context:
     pair: Pair
     numbering: _Numbering
     _figures: dict[bool, list[Figure]] = field(default_factory=dict)
+    _events: dict[str, list[TimelineRow]] = field(default_factory=dict)
+    _directed: dict[str, list[tuple[str, str, RelationRow]]] = field(default_factory=dict)
 
     def figures(self, official: bool = False) -> list[Figure]:
         """The pair's trade figures (``statements.figures``), read once for every section."""
         if official not in self._figures:
             self._figures[official] = figures(self.conn, self.a.id, self.b.id, official=official)
         return list(self._figures[official])
+
+    def events(self) -> list[TimelineRow]:
+        """The pair's events on the timeline, read once for the sections that show them."""
+        if "pair" not in self._events:
+            self._events["pair"] = timeline(self.conn, within=self.pair.events())
+        return list(self._events["pair"])
+
+    def directed(self) -> list[tuple[str, str, RelationRow]]:
+        """(side, target side, relation) of every DIRECTED predicate, read in one statement
+        for both predicates and both directions (``_directed``), in ``relations`` order."""
+        if "all" not in self._directed:
+            self._directed["all"] = _read_directed(self)
+        return list(self._directed["all"])
 
     def line(
         self, text: str, sources: list[str], data: dict[str, Any], inferred: str | None = None
@@ -221,7 +236,7 @@ def events(ctx: _Context) -> list[BriefingLine]:
             },
             dated.inferred,
         )
-        for dated in timeline(ctx.conn, within=ctx.pair.events())
+        for dated in ctx.events()
     ]
 
 
@@ -360,22 +375,45 @@ def _top_commodities(
     return top, count - len(top)
 
 
-def _directed(
-    ctx: _Context, predicate: str, make: Callable[[RelationRow, str], BriefingLine]
-) -> list[BriefingLine]:
-    """Relations of ``predicate`` from an entity tied to one side, in the context of the other
-    ("Bulgaria exports integrated circuits to Japan"), both ways."""
-    out = []
-    for source, target in (("a", "b"), ("b", "a")):
-        within = sa.select(Relation.id).where(
+#: relations from an entity tied to one side in the context of the other, by section
+DIRECTED = ("exports_product", "invests_in_sector")
+
+
+def _read_directed(ctx: _Context) -> list[tuple[str, str, RelationRow]]:
+    """Relations of a DIRECTED predicate from an entity tied to one side, in the context of
+    the other ("Bulgaria exports integrated circuits to Japan"), both ways: which way each
+    goes, then the relations themselves, each in one statement for every such section."""
+    ways = [
+        sa.select(Relation.id, Relation.slug, sa.literal(source).label("way")).where(
+            Relation.predicate.in_(DIRECTED),
             Relation.subject_id.in_(ctx.pair.side(source)),
             Relation.context_id.in_(ctx.pair.side(target)),
             Relation.object_id.is_not(None),
             Relation.claimed_by_id.is_(None),
         )
-        for row in relations(ctx.conn, predicates=[predicate], within=within):
-            out.append(make(row, target))
-    return out
+        for source, target in (("a", "b"), ("b", "a"))
+    ]
+    found: dict[str, set[str]] = {}
+    for _, slug, way in ctx.conn.execute(sa.union_all(*ways)):
+        found.setdefault(slug, set()).add(way)
+    if not found:
+        return []
+    within = sa.select(sa.union_all(*ways).subquery().c.id)
+    rows = relations(ctx.conn, predicates=list(DIRECTED), within=within)
+    return [
+        (source, target, row)
+        for source, target in (("a", "b"), ("b", "a"))
+        for row in rows
+        if source in found.get(row.slug, ())
+    ]
+
+
+def _directed(
+    ctx: _Context, predicate: str, make: Callable[[RelationRow, str], BriefingLine]
+) -> list[BriefingLine]:
+    """Relations of ``predicate`` from an entity tied to one side, in the context of the other
+    ("Bulgaria exports integrated circuits to Japan"), both ways."""
+    return [make(row, target) for _, target, row in ctx.directed() if row.predicate == predicate]
 
 
 def export_goods(ctx: _Context) -> list[BriefingLine]:
@@ -428,7 +466,7 @@ def cooperation(ctx: _Context) -> list[BriefingLine]:
             },
             event.inferred,
         )
-        for event in timeline(ctx.conn, within=ctx.pair.events())
+        for event in ctx.events()
         if event.kind in COOPERATION_EVENTS
     ]
     for row in relations(ctx.conn, predicates=COOPERATION_PREDICATES, within=ctx.pair.relations()):
@@ -581,26 +619,20 @@ def _what(figure: Figure) -> str:
 
 def planned_events(ctx: _Context) -> list[BriefingLine]:
     """The pair's events that did not (yet) take place: planned, announced, postponed,
-    cancelled."""
-    within = sa.select(Event.id).where(Event.id.in_(ctx.pair.events()), Event.status != "held")
-    status = {
-        slug: str(value)
-        for slug, value in ctx.conn.execute(
-            sa.select(Event.slug, Event.status).where(Event.id.in_(within))
-        )
-    }
+    cancelled. Read with the timeline's (``_Context.events``)."""
     return [
         ctx.line(
-            f"{event.when}: {event.title} ({status[event.slug]})",
+            f"{event.when}: {event.title} ({event.status})",
             event.sources,
             {
                 "when": event.when,
                 "event": event.slug,
                 "kind": event.kind,
-                "status": str(status[event.slug]),
+                "status": event.status,
             },
         )
-        for event in timeline(ctx.conn, within=within)
+        for event in ctx.events()
+        if event.status != "held"
     ]
 
 

@@ -13,9 +13,8 @@ from factdb.reports.common import (
     IdQuery,
     date_label,
     end_label,
-    ids_of,
     resolve_entity,
-    sources_by_fact,
+    with_sources,
 )
 
 Entity = CoreTable(tables.entities)
@@ -79,8 +78,6 @@ def relations(
         query = query.where(Relation.predicate.in_(predicates))
     if within is not None:
         query = query.where(Relation.id.in_(within))
-    rows = conn.execute(query).all()
-    sources = sources_by_fact(conn, "relation", ids_of(query, Relation.id))
     return [
         RelationRow(
             slug=r.slug,
@@ -93,10 +90,10 @@ def relations(
             valid_to=end_label(r.valid_to, r.valid_to_precision),
             claimed_by=r.claimed_by,
             rank=str(r.rank),
-            sources=sources[r.id],
+            sources=sources,
             inferred=r.inferred,
         )
-        for r in rows
+        for r, sources in with_sources(conn, query, "relation", Relation.id)
     ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -90,19 +92,31 @@ def roles_where(conn: Connection, condition: sa.ColumnElement[bool]) -> list[Rol
         .where(condition)
         .order_by(org.name, Role.valid_to_precision.is_not(None), person.name)
     )
-    rows = conn.execute(query).all()
-    role_ids = ids_of(query, Role.id)
-    sources = sources_by_fact(conn, "role", role_ids)
+    # one statement for the roles, their sources' slugs and publication dates: by role (the
+    # id after the order above, for ties), then source, so a role's rows stay together
+    evidence, source = tables.evidence.alias("role_evidence"), tables.sources.alias("role_source")
+    rows: list[Any] = []
+    sources: dict[int, list[str]] = defaultdict(list)
     newest: dict[int, tuple[dt.date, str]] = {}
     for row in conn.execute(
-        sa.select(Evidence.role_id, Source.published_on, Source.published_precision)
-        .join(Source, Source.id == Evidence.source_id)
-        .where(Evidence.role_id.in_(role_ids), Source.published_on.is_not(None))
-        .distinct()
+        query.add_columns(
+            source.c.slug.label("source_slug"),
+            source.c.published_on.label("source_published_on"),
+            source.c.published_precision.label("source_published_precision"),
+        )
+        .outerjoin(evidence, evidence.c.role_id == Role.id)
+        .outerjoin(source, source.c.id == evidence.c.source_id)
+        .order_by(Role.id, source.c.slug)
     ):
-        role_id, published = int(row.role_id), row.published_on
+        role_id, slug, published = int(row.id), row.source_slug, row.source_published_on
+        if not rows or rows[-1].id != role_id:
+            rows.append(row)
+        if slug is not None and (not sources[role_id] or sources[role_id][-1] != slug):
+            sources[role_id].append(slug)
+        if published is None:
+            continue
         if role_id not in newest or published > newest[role_id][0]:
-            newest[role_id] = (published, str(row.published_precision))
+            newest[role_id] = (published, str(row.source_published_precision))
     return [
         RoleRow(
             person=r.person,

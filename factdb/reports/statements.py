@@ -17,7 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from factdb.models import tables
-from factdb.reports.common import CoreTable, IdQuery, date_label, ids_of, sources_by_fact
+from factdb.reports.common import (
+    CoreTable,
+    IdQuery,
+    date_label,
+    ids_of,
+    with_sources,
+)
 from factdb.reports.trade import period_label
 from factdb.vocabulary import COMTRADE_SERIES, TOTAL_COMMODITY
 
@@ -71,7 +77,6 @@ def quantities(conn: Connection, within: IdQuery | None = None) -> list[Quantity
     )
     if within is not None:
         query = query.where(q.c.id.in_(within))
-    sources = sources_by_fact(conn, "quantity", ids_of(query, q.c.id))
     return [
         QuantityRow(
             slug=r.slug,
@@ -90,9 +95,9 @@ def quantities(conn: Connection, within: IdQuery | None = None) -> list[Quantity
             event=r.event,
             qualifiers=dict(r.qualifiers or {}),
             note=r.note,
-            sources=sources[r.id],
+            sources=sources,
         )
-        for r in conn.execute(query)
+        for r, sources in with_sources(conn, query, "quantity", q.c.id)
     ]
 
 
@@ -121,7 +126,7 @@ def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentR
     )
     if within is not None:
         query = query.where(d.c.id.in_(within))
-    rows = conn.execute(query).all()
+    rows = with_sources(conn, query, "document", d.c.id)
     who, behalf = Entity.alias(), Entity.alias()
     signed: dict[int, list[str]] = defaultdict(list)
     parties: dict[int, list[str]] = defaultdict(list)
@@ -136,9 +141,8 @@ def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentR
             parties[document_id].append(name)
         else:
             signed[document_id].append(name + (f" for {for_name}" if for_name else ""))
-    sources = sources_by_fact(conn, "document", ids_of(query, d.c.id))
     out = []
-    for r in rows:
+    for r, sources in rows:
         when = date_label(r.signed_on, r.signed_precision)
         if when == "undated" and r.event is not None:
             when = date_label(r.start_date, r.start_precision)
@@ -153,7 +157,7 @@ def documents(conn: Connection, within: IdQuery | None = None) -> list[DocumentR
                 event=r.event,
                 signatories=signed[r.id],
                 parties=parties[r.id],
-                sources=sources[r.id],
+                sources=sources,
             )
         )
     return out
@@ -234,7 +238,6 @@ def figures(conn: Connection, a: int, b: int, *, official: bool = False) -> list
         )
     else:
         query = query.where(t.c.series != COMTRADE_SERIES)
-    sources = sources_by_fact(conn, "trade", ids_of(query, t.c.id))
     return [
         Figure(
             id=r.id,
@@ -258,9 +261,10 @@ def figures(conn: Connection, a: int, b: int, *, official: bool = False) -> list
             method=r.method,
             stated_by=r.stated_by,
             event=r.event,
-            sources=sources[r.id],
+            sources=sources,
         )
-        for r in conn.execute(query)
+        # the id: a figure's rows together for ``with_sources``, and one order for ties
+        for r, sources in with_sources(conn, query.order_by(t.c.id), "trade", t.c.id)
     ]
 
 

@@ -17,7 +17,7 @@ from factdb.reports.common import (
     ids_of,
     inferred_label,
     resolve_entity,
-    sources_by_fact,
+    with_sources,
 )
 
 Entity = CoreTable(tables.entities)
@@ -69,7 +69,8 @@ def timeline(
         query = query.where(sa.or_(Event.start_date.is_(None), Event.start_date <= date_to))
     if within is not None:
         query = query.where(Event.id.in_(within))
-    rows = conn.execute(query).all()
+    # by id: a fact's rows together for ``with_sources``; the order is the sort's below
+    rows = with_sources(conn, query.order_by(Event.id), "event", Event.id)
     ids = ids_of(query, Event.id)
     participants: dict[int, list[str]] = defaultdict(list)
     if rows:
@@ -88,7 +89,6 @@ def timeline(
         ):
             counted = f"{qualifier or ''} {count} ".lstrip() if count is not None else ""
             participants[event_id].append(f"{counted}{name} ({role}){inferred_label(inferred)}")
-    sources = sources_by_fact(conn, "event", ids)
     out = [
         TimelineRow(
             when=date_label(r.start_date, r.start_precision)
@@ -101,11 +101,11 @@ def timeline(
             location=r.location,
             part_of=r.part_of,
             participants=participants[r.id],
-            sources=sources[r.id],
+            sources=sources,
             inferred=r.inferred,
             status=str(r.status),
         )
-        for r in rows
+        for r, sources in rows
     ]
     rank = {"year": 0, "month": 1, "day": 2, "unknown": 3}
     return sorted(

@@ -19,9 +19,8 @@ from factdb.reports.common import (
     AnySelect,
     CoreTable,
     EntityRef,
-    ids_of,
     resolve_entity,
-    sources_by_fact,
+    with_sources,
 )
 from factdb.vocabulary import COMTRADE_SERIES
 
@@ -169,8 +168,9 @@ def trade(
 
 def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
     """Run a ``trade_query`` (perhaps narrowed further) and attach each row's sources."""
-    rows = conn.execute(query).all()
-    evidence = sources_by_fact(conn, "trade", ids_of(query, TradeFlow.table.c.id))
+    # the id: a figure's rows together for ``with_sources``, and one order for ties
+    t = TradeFlow.table
+    rows = with_sources(conn, query.order_by(t.c.id), "trade", t.c.id)
     return [
         TradeRow(
             reporter=r.reporter,
@@ -188,11 +188,11 @@ def trade_rows(conn: Connection, query: AnySelect) -> list[TradeRow]:
             derived=str(r.status) == "derived",
             method=r.method,
             series=r.series,
-            sources=evidence[r.id] or ([r.source] if r.source else []),
+            sources=evidence or ([r.source] if r.source else []),
             mirror=bool(r.mirror),
             inferred=r.inferred,
             kind=str(r.kind),
             stated_by=r.stated_by,
         )
-        for r in rows
+        for r, evidence in rows
     ]
