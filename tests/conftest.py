@@ -1,7 +1,7 @@
 """Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
 
 PostgreSQL comes from ``$FACTDB_TEST_PG_URL`` when set, else from a throwaway server started with
-``pgserver`` once for the run and shared by its xdist workers. There is no skip: if no server
+``pgserver`` for each xdist worker. There is no skip: if no server
 can be had, the PostgreSQL half errors, so a green run always means both backends passed.
 """
 
@@ -53,43 +53,32 @@ def _exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-#: the throwaway server's superuser URL, handed from the process that started it to the workers
-_STARTED_URL = "FACTDB_TEST_STARTED_PG_URL"
-#: why no throwaway server could be started
-_NO_SERVER = "FACTDB_TEST_NO_PG_SERVER"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Start the run's throwaway PostgreSQL server, once, in the process that starts the xdist
-    workers (or runs the tests itself); the workers inherit its URL through the environment."""
-    if os.environ.get("FACTDB_TEST_PG_URL") or hasattr(config, "workerinput"):
-        return
-    try:
-        import pgserver
-
-        server = pgserver.get_server(tempfile.mkdtemp(prefix="factdb-pg-"), cleanup_mode="delete")
-    except Exception as exc:  # the PostgreSQL half then errors, naming why
-        os.environ[_NO_SERVER] = f"{type(exc).__name__}: {exc}"
-        return
-    config.add_cleanup(server.cleanup)
-    # The server listens on a socket directory; libpq finds it through PGHOST, which keeps
-    # the URL free of escaped paths (Alembic's ini parser chokes on "%2F").
-    url = make_url(normalise_url(server.get_uri()))
-    os.environ["PGHOST"] = str(url.query["host"])
-    admin_url = url.difference_update_query(["host"]).render_as_string(hide_password=False)
-    _throwaway_settings(admin_url)
-    os.environ[_STARTED_URL] = admin_url
-
-
 @pytest.fixture(scope="session")
-def pg_admin_url() -> str:
-    """A superuser URL on a PostgreSQL server for the whole run: ``$FACTDB_TEST_PG_URL`` when
-    set, else the throwaway server started for the run."""
-    given = os.environ.get("FACTDB_TEST_PG_URL") or os.environ.get(_STARTED_URL)
-    if not given:
-        why = os.environ.get(_NO_SERVER, "not started")
-        raise RuntimeError(f"no PostgreSQL server ({why}): set FACTDB_TEST_PG_URL")
-    return normalise_url(given)
+def pg_admin_url() -> Iterator[str]:
+    """A superuser URL on a PostgreSQL server for the whole session.
+
+    ``$FACTDB_TEST_PG_URL`` when set, else a throwaway server started with ``pgserver`` for
+    this process: each xdist worker has its own, because roles and transaction snapshots are
+    the whole server's, and tests of one worker must not see another's.
+    """
+    given = os.environ.get("FACTDB_TEST_PG_URL")
+    if given:
+        yield normalise_url(given)
+        return
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="factdb-pg-") as data_dir:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        # The server listens on a socket directory; libpq finds it through PGHOST, which keeps
+        # the URL free of escaped paths (Alembic's ini parser chokes on "%2F").
+        url = make_url(normalise_url(server.get_uri()))
+        os.environ["PGHOST"] = str(url.query["host"])
+        admin_url = url.difference_update_query(["host"]).render_as_string(hide_password=False)
+        _throwaway_settings(admin_url)
+        try:
+            yield admin_url
+        finally:
+            server.cleanup()
 
 
 def _throwaway_settings(admin_url: str) -> None:
@@ -181,7 +170,8 @@ class Templates:
 
     Migrating and seeding take most of a database test's time; a copy takes milliseconds (a file
     copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). The first process of the
-    run to need a template builds it, under a lock; the other xdist workers copy the same one.
+    run to need a SQLite template builds it, under a lock, and the other xdist workers copy the
+    same file; each process builds its PostgreSQL templates on its own server.
     Every test still gets a database of its own, so tests that write are as isolated as before.
 
     Levels: ``migrated`` (the schema at head), ``seeded`` (plus the bundled seeds), ``corpus``
@@ -196,12 +186,16 @@ class Templates:
     def url(self, backend: str, level: str) -> str:
         """The URL of the template database for ``backend`` at ``level``."""
         key = (backend, level)
-        if key not in self.built:
-            with _exclusive(self.directory / f"{backend}-{level}.lock"):
-                made = self.directory / f"{backend}-{level}.url"
-                if not made.exists():
-                    made.write_text(self._build(backend, level))
-                self.built[key] = made.read_text()
+        if key in self.built:
+            return self.built[key]
+        if backend != "sqlite":  # each process has a server of its own (``pg_admin_url``)
+            self.built[key] = self._build(backend, level)
+            return self.built[key]
+        with _exclusive(self.directory / f"{backend}-{level}.lock"):
+            made = self.directory / f"{backend}-{level}.url"
+            if not made.exists():
+                made.write_text(self._build(backend, level))
+            self.built[key] = made.read_text()
         return self.built[key]
 
     def _build(self, backend: str, level: str) -> str:

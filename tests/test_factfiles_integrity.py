@@ -280,6 +280,48 @@ def test_a_large_load_leaves_postgresql_fresh_statistics(
         drop_pg_database(pg_admin_url, url)
 
 
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_statistics_that_fail_after_the_commit_neither_repeat_nor_fail_the_load(
+    pg_admin_url: str,
+    templates: Templates,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The load is stored before its ANALYZE runs: an ANALYZE that deadlocks (a retryable
+    error inside the load) must not run the stored load again, and one that fails must not
+    turn a stored load into a crash; it is one warning."""
+    url = templates.new_pg_database("migrated")
+    engine = make_engine(url)
+    calls: list[list[str]] = []
+
+    def deadlocked(_engine: Engine, tables: list[str]) -> None:
+        calls.append(tables)
+        raise sa.exc.OperationalError("ANALYZE", {}, _Deadlock("deadlock detected"))
+
+    try:
+        path = tmp_path / "many.yaml"
+        path.write_text("placeholder: the checked file below stands in for it\n")
+        checked = many_entities(path, loader.ANALYZE_AFTER_ROWS)
+        monkeypatch.setattr(loader, "check_files", lambda _paths: (checked, []))
+        monkeypatch.setattr(loader, "_analyze", deadlocked)
+        report = load(engine, [path])
+        assert report.tables["entities"].inserted == loader.ANALYZE_AFTER_ROWS
+        assert calls == [["entities", "entity_declarations"]], "the stored load ran again"
+        assert [r.getMessage() for r in caplog.records] == [
+            "statistics of entities, entity_declarations not refreshed: deadlock detected"
+        ]
+        with engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT count(*) FROM entities")).scalar_one()
+        assert stored == loader.ANALYZE_AFTER_ROWS
+    finally:
+        engine.dispose()
+        drop_pg_database(pg_admin_url, url)
+
+
 # --- no write lock while reading ----------------------------------------------------------
 
 

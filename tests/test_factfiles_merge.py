@@ -4,7 +4,6 @@ any order of loads and imports reaches the same views. Both backends."""
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from factdb import migrate
 from factdb.comtrade.importer import import_file
@@ -247,13 +246,12 @@ def fresh(
     backend: str, templates: Templates, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[list[Engine]]:
     """Four migrated databases (copies of the template)."""
-    source = templates.url(backend, "migrated")
     engines, urls = [], []
     admin = request.getfixturevalue("pg_admin_url") if backend == "postgresql" else ""
     for index in range(4):
         if backend == "sqlite":
             url = f"sqlite:///{tmp_path / f'order-{index}.sqlite3'}"
-            shutil.copyfile(make_url(source).database or "", make_url(url).database or "")
+            templates.copy_sqlite("migrated", url)
         else:
             url = templates.new_pg_database("migrated")
         urls.append(url)

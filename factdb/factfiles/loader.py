@@ -7,6 +7,7 @@ holds the database's write lock; resolving against the database and writing happ
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import time
@@ -31,6 +32,8 @@ from factdb.schema_version import require_head
 __all__ = ["TABLE_ORDER", "LoadReport", "bundled_seeds", "load"]
 
 #: a concurrent loader that lost a unique-key race starts again; it sees the winner's rows
+logger = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 20
 #: a table that gained or lost this many rows in a load gets fresh planner statistics after it
 ANALYZE_AFTER_ROWS = 1_000
@@ -95,9 +98,7 @@ def load(
                     close_changeset(conn, changeset, report.tables)
                     if dry_run:
                         tx.rollback()
-                if not dry_run:
-                    refresh_statistics(engine, report)
-                return report
+                break
         except sa.exc.DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) in PRIVILEGE_STATES:
                 detail = str(exc.orig).strip().splitlines()[0]
@@ -117,7 +118,12 @@ def load(
                     [f"the database refused the load, nothing was written: {detail}"]
                 ) from None
             raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    else:
+        raise AssertionError("unreachable")  # pragma: no cover
+    if not dry_run:
+        # after the commit, outside the retries: a load that is stored is never run again
+        refresh_statistics(engine, report)
+    return report
 
 
 def refresh_statistics(engine: Engine, report: LoadReport) -> None:
@@ -126,9 +132,10 @@ def refresh_statistics(engine: Engine, report: LoadReport) -> None:
     The next load's reads join on these tables; planned with the statistics of a table that was
     nearly empty, PostgreSQL picks nested loops over whole-table scans, and a second load of
     66,000 entities took minutes instead of seconds until autovacuum caught up. Run after the
-    commit, in a transaction of its own, so no lock is held with the write. A user who does
-    not own a table gets a warning from PostgreSQL and no statistics: autovacuum's are then
-    the ones used.
+    commit, in a transaction of its own, so no lock is held with the write. Only tables the user
+    may analyze (its own, or any for a superuser) are: for the others, autovacuum's statistics
+    are the ones used. The load is stored whatever happens here: a failure (a lock or statement
+    timeout, a lost connection) is logged as a warning, not raised.
     """
     if engine.dialect.name != "postgresql":
         return
@@ -139,6 +146,14 @@ def refresh_statistics(engine: Engine, report: LoadReport) -> None:
     ]
     if not grown:
         return
+    try:
+        _analyze(engine, grown)
+    except sa.exc.DBAPIError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        logger.warning("statistics of %s not refreshed: %s", ", ".join(grown), detail)
+
+
+def _analyze(engine: Engine, tables: list[str]) -> None:
     with connect(engine) as conn, conn.begin():
         mine = conn.scalars(
             sa.text(
@@ -146,7 +161,7 @@ def refresh_statistics(engine: Engine, report: LoadReport) -> None:
                 "WHERE c.relname = ANY(:names) AND c.relnamespace = current_schema()::regnamespace "
                 "AND pg_has_role(c.relowner, 'USAGE') ORDER BY c.relname"
             ),
-            {"names": grown},
+            {"names": tables},
         ).all()
         if mine:
             conn.exec_driver_sql(f"ANALYZE {', '.join(mine)}")
