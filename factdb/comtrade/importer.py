@@ -1,9 +1,11 @@
 """Import Comtrade files into ``trade_flows`` in bulk, streaming, all-or-nothing by default.
 
-SQLite: the DBAPI's ``executemany`` of one upsert, in chunks. PostgreSQL: a file of new figures
-is streamed by ``COPY`` straight into trade_flows as it is parsed; a file that meets a stored
-key, states a key twice or breaks a CHECK goes through a staging table and one upsert from it;
-the database checks the rows' references once per statement (revision 0006). Memory stays
+SQLite: plain multi-row INSERTs (ROWS_PER_STATEMENT rows a statement), the upsert from the first
+chunk that meets a stored key; CHECKs off during the write and verified afterwards in one pass
+(by id range when every row was new). PostgreSQL: a file of new figures is streamed by binary
+``COPY`` straight into trade_flows as it is parsed, in savepoint segments; a file that meets a
+stored key, states a key twice or breaks a CHECK goes through a staging table and one upsert
+from it; the database checks the rows' references once per statement (revision 0006). Memory stays
 flat: rows are parsed, sent and forgotten a chunk at a time. Each file becomes a source
 (dataset, file name, sha256, row count, import time), identified by the sha256 of its content,
 gunzipped, whatever its name; each row keeps its file and line (``source_id``, ``source_line``).
