@@ -24,14 +24,18 @@ def _module(path: Path) -> str:
     return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
 
 
-def _imports(path: Path) -> set[str]:
-    """Every module ``path`` imports, at any depth (function-level imports included)."""
+def _imports(path: Path, names: bool = False) -> set[str]:
+    """Every module ``path`` imports, at any depth (function-level imports included); with
+    ``names``, ``from m import x`` counts as ``m.x`` instead of ``m``."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+            if names:
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            else:
+                found.add(node.module)
     return found
 
 
@@ -133,17 +137,6 @@ ORM_MODULES = (
 )
 
 
-def _imported_names(path: Path) -> set[str]:
-    """Every module ``path`` imports, and every ``module.name`` it takes from one."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
-
-
 def test_reports_and_core_tables_never_import_the_orm() -> None:
     """Reports read the Core tables: neither they nor the tables import ``sqlalchemy.orm`` or an
     ORM class, at any depth (``models.Entity`` would build the mapper, so the reports take
@@ -152,7 +145,7 @@ def test_reports_and_core_tables_never_import_the_orm() -> None:
     offenders = [
         f"{_module(p)} imports {name}"
         for p in readers
-        for name in _imported_names(p)
+        for name in _imports(p, names=True)
         if name.startswith(("sqlalchemy.orm", *ORM_MODULES))
         or (name.startswith("factdb.models.") and not name.startswith("factdb.models.tables"))
         or name in ("factdb", "factdb.models")
