@@ -14,8 +14,9 @@ triggers).
 Each side runs in its own child process, so factdb's peak RSS is its own. Prints rows/s of each,
 their ratio, the ratio of CPU seconds (steadier on a shared machine; on PostgreSQL the client's
 and the server's: every process of the throwaway server, read from /proc), and factdb's peak
-RSS; targets: ratio >= 0.85 on SQLite, >= 0.6 on PostgreSQL, peak RSS < 150 MB. ``--rounds``
-pairs a baseline run with a factdb run, on both backends.
+RSS; targets: ratio >= 0.85 on SQLite, >= 0.6 on PostgreSQL, peak RSS < 150 MB (on SQLite
+plus the page cache the import sizes to the index). ``--rounds`` pairs a baseline run with a
+factdb run, on both backends.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import write  # noqa: E402
 
-from factdb.comtrade.importer import CACHE_KIB  # noqa: E402
+from factdb.comtrade.importer import CACHE_KIB, INDEX_BYTES_PER_ROW  # noqa: E402
 
 COPY_STARTED = 0.0
 #: this process's CPU seconds when COPY_STARTED was taken
@@ -343,7 +344,12 @@ def sqlite_rounds(rows: int, size_mb: float, csv_path: Path, work: Path, rounds:
         f"ratio by CPU seconds:        {statistics.median(cpu_ratios):>12.2f}  "
         f"(range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})"
     )
-    print(f"factdb peak RSS:             {max(peaks):>12.0f} MB (target < 150 MB)")
+    # the import sizes SQLite's page cache to the natural key's index (docs/performance.md)
+    cache_mb = max(CACHE_KIB * 1024, rows * INDEX_BYTES_PER_ROW * 5 // 4) / 2**20
+    print(
+        f"factdb peak RSS:             {max(peaks):>12.0f} MB "
+        f"(target < 150 MB + a page cache of up to {cache_mb:.0f} MB)"
+    )
 
 
 @contextlib.contextmanager
