@@ -202,16 +202,23 @@ class Templates:
         from factdb.factfiles.loader import load
         from factdb.migrate import upgrade
 
+        # the loaded levels start from a copy of the migrated template: one migration per run
+        loaded = level != "migrated"
         if backend == "sqlite":
             url = f"sqlite:///{self.directory / f'template-{level}.sqlite3'}"
+            if loaded:
+                self.copy_sqlite("migrated", url)
+        elif loaded:
+            url = self.new_pg_database("migrated")
         else:
             url = create_pg_database(self.request.getfixturevalue("pg_admin_url"))
         eng = make_engine(url)
         try:
-            upgrade(eng)
-            if level == "seeded":
+            if level == "migrated":
+                upgrade(eng)
+            elif level == "seeded":
                 load(eng)
-            elif level == "corpus":
+            else:
                 here = Path(__file__).resolve().parent
                 load(eng, [here.parent / "seeds", here / "corpus"])
         finally:
