@@ -246,10 +246,19 @@ def test_a_load_past_the_bound_parameter_limit(
     path.write_text("placeholder: the checked file below stands in for it\n")
     checked = many_entities(path, count)
     monkeypatch.setattr(loader, "check_files", lambda _paths: (checked, []))
+    bound: list[int] = []
+
+    @sa.event.listens_for(migrated, "before_cursor_execute")
+    def _count(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if not many and statement.lstrip().upper().startswith(("SELECT", "DELETE", "UPDATE")):
+            bound.append(len(params or ()))
+
     report = load(migrated, [path])
     assert report.tables["entities"].inserted == count
     again = load(migrated, [path]).total()
     assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+    # a list of keys is one parameter, not one per entity
+    assert bound and max(bound) <= 10, max(bound)
 
 
 def test_a_large_load_leaves_postgresql_fresh_statistics(

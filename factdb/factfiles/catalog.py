@@ -1,17 +1,20 @@
 """What fact files may refer to that the database already holds, read in bounded statements.
 
-No statement binds one parameter per row: lists of keys are sent in chunks (``In``) far below
-SQLite's and PostgreSQL's limits on bound parameters. This module only reads; it must not write.
+No statement binds one parameter per row: a list of keys is one parameter (``In``), whatever
+its length, so no load meets SQLite's or PostgreSQL's limit on bound parameters. This module
+only reads; it must not write.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 
 from factdb.factfiles.validate import (
     Catalog,
@@ -39,21 +42,50 @@ from factdb.vocabulary import IdentifierScheme
 #: the schemes imports match trade rows' countries by (``factdb import comtrade``)
 IMPORT_SCHEMES = (IdentifierScheme.M49.value, IdentifierScheme.ISO3166_ALPHA3.value)
 
-#: keys bound per statement in an IN list (SQLite allows 32,766 parameters, PostgreSQL 65,535)
-KEYS_PER_STATEMENT = 5_000
+
+class KeyList(sa.ColumnElement[bool]):
+    """``column IN (keys)`` with the keys bound as one parameter: a JSON array read by
+    ``json_each`` on SQLite, an array compared with ``= ANY`` on PostgreSQL.
+
+    A list of 66,000 slugs as 66,000 placeholders (in chunks, to stay under the engines' limits)
+    cost more to prepare than to run. Compiled anew each time (the keys are part of the
+    statement's parameters, not of a cached form).
+    """
+
+    inherit_cache = False
+    type = sa.Boolean()
+
+    def __init__(self, column: Any, keys: Collection[Any]) -> None:
+        self.column = column
+        self.keys = list(keys)
+
+
+@compiles(KeyList, "sqlite")
+def _sqlite_key_list(element: KeyList, compiler: Any, **kw: Any) -> str:
+    keys = sa.bindparam(None, json.dumps(element.keys), type_=sa.Text(), unique=True)
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(keys, **kw)}))"
+
+
+@compiles(KeyList, "postgresql")
+def _postgresql_key_list(element: KeyList, compiler: Any, **kw: Any) -> str:
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    keys = sa.bindparam(None, element.keys, type_=ARRAY(element.column.type), unique=True)
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(keys, **kw)})"
 
 
 @dataclass(frozen=True)
 class In:
-    """``column IN values`` for any number of values: one statement per chunk of them."""
+    """``column IN values`` for any number of values, in one statement (``KeyList``)."""
 
     column: Any
     values: Collection[Any]
 
     def clauses(self) -> Iterator[sa.ColumnElement[bool]]:
-        values = list(self.values)
-        for start in range(0, len(values), KEYS_PER_STATEMENT):
-            yield self.column.in_(values[start : start + KEYS_PER_STATEMENT])
+        """One clause, or none for no values (so no statement runs at all)."""
+        if self.values:
+            yield KeyList(self.column, self.values)
 
 
 Where = sa.ColumnElement[bool] | In
