@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import write  # noqa: E402
 
-from factdb.comtrade.importer import CACHE_KIB, INDEX_BYTES_PER_ROW  # noqa: E402
+from factdb.comtrade.importer import CACHE_KIB, cache_kib_for  # noqa: E402
 
 COPY_STARTED = 0.0
 #: this process's CPU seconds when COPY_STARTED was taken
@@ -345,7 +345,7 @@ def sqlite_rounds(rows: int, size_mb: float, csv_path: Path, work: Path, rounds:
         f"(range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})"
     )
     # the import sizes SQLite's page cache to the natural key's index (docs/performance.md)
-    cache_mb = max(CACHE_KIB * 1024, rows * INDEX_BYTES_PER_ROW * 5 // 4) / 2**20
+    cache_mb = cache_kib_for(rows) / 1024
     print(
         f"factdb peak RSS:             {max(peaks):>12.0f} MB "
         f"(target < 150 MB + a page cache of up to {cache_mb:.0f} MB)"

@@ -81,7 +81,7 @@ def main() -> None:
         child(*args.child)
         return
 
-    from factdb.comtrade.importer import CACHE_KIB, INDEX_BYTES_PER_ROW
+    from factdb.comtrade.importer import cache_kib_for
 
     with tempfile.TemporaryDirectory(prefix="factdb-bench-") as tmp:
         work = Path(tmp)
@@ -93,8 +93,7 @@ def main() -> None:
         assert fresh["rows"] == marginal["rows"] == args.rows, (fresh, marginal)
 
         def cache_mb(stored: int) -> float:
-            index = (stored + args.rows) * INDEX_BYTES_PER_ROW * 5 / 4
-            return max(CACHE_KIB * 1024, index) / 2**20
+            return cache_kib_for(stored + args.rows) / 1024
 
         print(f"new rows per import: {args.rows:,}; existing rows: {args.existing:,} (SQLite)")
         print(

@@ -830,6 +830,12 @@ def _sqlite_literal(value: str | int) -> str:
     return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
 
 
+def cache_kib_for(rows: int) -> int:
+    """The page cache (KiB) an import gives a table of ``rows`` rows on SQLite: its natural
+    key's index with a quarter to spare, never below ``CACHE_KIB``."""
+    return max(CACHE_KIB, rows * INDEX_BYTES_PER_ROW * 5 // 4 // 1024)
+
+
 class _SqliteCache:
     """SQLite's page cache for one import, grown with the natural key's index.
 
@@ -851,9 +857,7 @@ class _SqliteCache:
         self.kib = 0
 
     def fit(self, written: int) -> None:
-        wanted = max(
-            CACHE_KIB, (self.stored + written + CHUNK) * INDEX_BYTES_PER_ROW * 5 // 4 // 1024
-        )
+        wanted = cache_kib_for(self.stored + written + CHUNK)
         if wanted > self.kib:
             # in steps, so the PRAGMA runs a few times per import, not once per chunk
             self.kib = max(wanted, self.kib * 5 // 4)
