@@ -295,47 +295,36 @@ entity_declarations = sa.Table(
 )
 
 
-# EntityAliasDeclaration: factdb.models.entities
-entity_alias_declarations = sa.Table(
-    "entity_alias_declarations",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column(
-        "alias_id",
-        sa.Integer(),
-        sa.ForeignKey("entity_aliases.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column(
-        "source_id",
-        sa.Integer(),
-        sa.ForeignKey("sources.id", ondelete="CASCADE"),
-        index=True,
-        nullable=False,
-    ),
-    sa.UniqueConstraint("alias_id", "source_id"),
-)
+def _declarations(name: str, declared: str, target: str) -> sa.Table:
+    """A table of which source declares each row of ``target`` (by its ``declared`` key): the
+    alias and identifier declarations have the same shape."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            declared,
+            sa.Integer(),
+            sa.ForeignKey(f"{target}.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "source_id",
+            sa.Integer(),
+            sa.ForeignKey("sources.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
+        ),
+        sa.UniqueConstraint(declared, "source_id"),
+    )
 
+
+# EntityAliasDeclaration: factdb.models.entities
+entity_alias_declarations = _declarations("entity_alias_declarations", "alias_id", "entity_aliases")
 
 # EntityIdentifierDeclaration: factdb.models.entities
-entity_identifier_declarations = sa.Table(
-    "entity_identifier_declarations",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column(
-        "identifier_id",
-        sa.Integer(),
-        sa.ForeignKey("entity_identifiers.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column(
-        "source_id",
-        sa.Integer(),
-        sa.ForeignKey("sources.id", ondelete="CASCADE"),
-        index=True,
-        nullable=False,
-    ),
-    sa.UniqueConstraint("identifier_id", "source_id"),
+entity_identifier_declarations = _declarations(
+    "entity_identifier_declarations", "identifier_id", "entity_identifiers"
 )
 
 
