@@ -311,6 +311,8 @@ def _plain_table(rows: Sequence[Any], cols: list[str], title: str | None) -> str
 _ATOM = re.compile(r"[\w.,:/#%+-]+")
 _PATH_PARTS = re.compile(r"[^/]*/|[^/]+")
 _URL = re.compile(r"https?://[!-~]+")
+#: An amount with its scale word and currency ("about 270 million USD" wraps after "about" only).
+_AMOUNT = re.compile(r"\d[\d,.]*(?: (?:thousand|million|billion|trillion))? [A-Z]{3}(?![A-Za-z])")
 _MAX_WORD = 20  # longer free-text words may fold; atoms never do
 _MIN_TEXT = 8  # a free-text column is never squeezed narrower than this
 _MIN_URL = 24
@@ -412,7 +414,7 @@ def _wrap(text: str, width: int) -> str:
     for paragraph in text.split("\n"):
         line = ""
         pieces = []
-        for word in paragraph.split(" "):
+        for word in _words(paragraph):
             if cell_len(word) <= width:
                 pieces.append(word)
                 continue
@@ -433,6 +435,13 @@ def _wrap(text: str, width: int) -> str:
                 line = joined
         out.append(line)
     return "\n".join(out)
+
+
+def _words(paragraph: str) -> list[str]:
+    """The paragraph's words, split at spaces, an amount with its scale word and currency
+    kept as one word."""
+    joined = _AMOUNT.sub(lambda m: m.group().replace(" ", "\0"), paragraph)
+    return [word.replace("\0", " ") for word in joined.split(" ")]
 
 
 def _text(value: str, kind: str, raw: Any) -> Text:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from factdb import catalog
+from factdb import render as render_module
 from factdb.cli import app
 from factdb.errors import InvalidOption
 from factdb.render import (
@@ -95,6 +96,21 @@ def test_free_text_wraps_at_words() -> None:
         for cell_text in line.strip("│").split("│"):
             for word in cell_text.split():
                 assert word in words or "-" in word or word in {"slug", "title", "x", "short"}
+
+
+def test_an_amount_wraps_whole_with_its_scale_and_currency() -> None:
+    """A line is never broken between a number, its scale word and its currency."""
+    line = (
+        "2024 Bulgaria total with Japan: sources differ: about 270 million USD [1] vs "
+        "269,500,000.00 USD [7]; difference 500,000.00 USD, up to 1.5 billion EUR"
+    )
+    amounts = ["270 million USD", "269,500,000.00 USD", "500,000.00 USD", "1.5 billion EUR"]
+    for width in range(24, 80):
+        lines = render_module._wrap(line, width).splitlines()
+        assert all(len(text) <= width for text in lines), width
+        assert " ".join(lines) == line
+        for amount in amounts:
+            assert any(amount in text for text in lines), (width, amount, lines)
 
 
 def test_narrow_terminal_hides_low_priority_columns_and_says_so() -> None:
